@@ -1,0 +1,107 @@
+import Type, { type TSchema } from 'typebox';
+import { HostFacts, MAX_DELTA_ENTRIES, PACKAGES_PER_PART, PackageEntry, PackageKey, SafeText } from './inventory.js';
+
+/**
+ * Every message on the agent channel, defined once: the schema is the runtime check and the type
+ * is derived from it. Bodies never carry the sender's identity: the server takes it from the
+ * authenticated connection, and `additionalProperties: false` refuses a body that tries.
+ */
+const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const B64url = (len: number) => Type.String({ pattern: `^[A-Za-z0-9_-]{${len}}$` });
+const Nonce = B64url(43);
+const Signature = B64url(86);
+const Hash = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+const strict = { additionalProperties: false } as const;
+
+export const PROTOCOL_VERSION = 1;
+/** Frames larger than this are refused by both ends (ws `maxPayload`). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+export const ServerMessages = {
+  /** First frame on every connection: answer it within the auth timeout. */
+  challenge: Type.Object({ nonce: Nonce, heartbeatIntervalMs: Type.Integer({ minimum: 1000 }) }, strict),
+  'auth.ok': Type.Object(
+    {
+      hostId: Uuid,
+      /** Server's signature over [agentNonce, hostId] (PURPOSE.authAck): the agent checks it against its pinned key. */
+      signature: Signature,
+      /** The hash of the inventory the server holds for this host, or null when it holds none. */
+      inventoryHash: Type.Union([Hash, Type.Null()]),
+    },
+    strict,
+  ),
+  'inventory.ack': Type.Object(
+    {
+      hash: Hash,
+      mode: Type.Union([Type.Literal('full'), Type.Literal('delta')]),
+      added: Type.Integer({ minimum: 0 }),
+      removed: Type.Integer({ minimum: 0 }),
+      changed: Type.Integer({ minimum: 0 }),
+    },
+    strict,
+  ),
+  /** The server asks for a fresh inventory (for example an operator pressed "rescan"). */
+  'inventory.request': Type.Object({ full: Type.Boolean() }, strict),
+  error: Type.Object(
+    {
+      code: SafeText(64, 1),
+      message: SafeText(1024),
+      /** The `id` of the envelope that caused it, when there was one. */
+      ref: Type.Optional(Id),
+    },
+    strict,
+  ),
+} as const;
+
+export const AgentMessages = {
+  auth: Type.Object(
+    {
+      hostId: Uuid,
+      /** Agent's fresh nonce: the server signs it back to prove its identity. */
+      nonce: Nonce,
+      /** Signature over [serverNonce, hostId, serverFingerprint] (PURPOSE.authAnswer). */
+      signature: Signature,
+    },
+    strict,
+  ),
+  /** A full snapshot, sent in `parts` frames that share a `snapshotId`; facts come with part 0. */
+  'inventory.full': Type.Object(
+    {
+      snapshotId: Id,
+      part: Type.Integer({ minimum: 0, maximum: 63 }),
+      parts: Type.Integer({ minimum: 1, maximum: 64 }),
+      hash: Hash,
+      facts: Type.Optional(HostFacts),
+      packages: Type.Array(PackageEntry, { maxItems: PACKAGES_PER_PART }),
+    },
+    strict,
+  ),
+  'inventory.delta': Type.Object(
+    {
+      baseHash: Hash,
+      hash: Hash,
+      facts: Type.Optional(HostFacts),
+      upsert: Type.Array(PackageEntry, { maxItems: MAX_DELTA_ENTRIES }),
+      remove: Type.Array(PackageKey, { maxItems: MAX_DELTA_ENTRIES }),
+    },
+    strict,
+  ),
+} as const;
+
+type Bodies<M extends Record<string, TSchema>> = { [K in keyof M]: Type.Static<M[K]> };
+export type ServerMessageBodies = Bodies<typeof ServerMessages>;
+export type AgentMessageBodies = Bodies<typeof AgentMessages>;
+export type ServerMessageType = keyof ServerMessageBodies;
+export type AgentMessageType = keyof AgentMessageBodies;
+
+export const Envelope = Type.Object(
+  {
+    v: Type.Literal(PROTOCOL_VERSION),
+    type: Type.String({ pattern: '^[a-z][a-z0-9.]{0,63}$' }),
+    id: Id,
+    body: Type.Object({}),
+  },
+  strict,
+);
+export type Envelope = Type.Static<typeof Envelope>;
