@@ -1,0 +1,175 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { Services } from '../services.js';
+import { authorize, principalOf, SESSION_COOKIE } from './authorize.js';
+import { authErrors, DateTime, List, Problem, Role, User, Uuid } from './schemas.js';
+
+export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { auth, audit, config, now } = services;
+
+  app.post(
+    '/auth/login',
+    {
+      config: { rateLimit: { max: config.loginAttemptsPerMinute, timeWindow: 60_000 } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in; returns a session token (also set as an HttpOnly cookie for the console)',
+        body: Type.Object(
+          { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ token: Type.String(), expiresAt: DateTime, user: User }),
+          400: Problem,
+          401: Problem,
+          429: Problem,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await auth.login(request.body.username, request.body.password);
+      await audit.record({
+        actor: result.user.username,
+        action: 'auth.login',
+        target: result.user.id,
+        detail: { ip: request.ip },
+        at: now(),
+      });
+      reply.setCookie(SESSION_COOKIE, result.token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: request.protocol === 'https',
+        path: '/',
+        expires: result.expiresAt,
+      });
+      return result;
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      preHandler: authorize(auth, null),
+      schema: { tags: ['auth'], summary: 'Revoke the token used for this request', response: { 204: Type.Null(), ...authErrors } },
+    },
+    async (request, reply) => {
+      await auth.logout(principalOf(request));
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    {
+      preHandler: authorize(auth, null),
+      schema: { tags: ['auth'], summary: 'Who the token belongs to', response: { 200: User, ...authErrors } },
+    },
+    async (request) => principalOf(request).user,
+  );
+
+  const ApiToken = Type.Object({
+    id: Uuid,
+    name: Type.String(),
+    createdAt: DateTime,
+    expiresAt: DateTime,
+    lastUsedAt: Type.Union([DateTime, Type.Null()]),
+  });
+
+  app.post(
+    '/api-tokens',
+    {
+      preHandler: authorize(auth, null),
+      schema: {
+        tags: ['auth'],
+        summary: 'Create a long-lived API token for the calling user (shown once)',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+            expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ id: Uuid, token: Type.String(), name: Type.String(), expiresAt: DateTime }), ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { user } = principalOf(request);
+      const { token, record } = await auth.createApiToken(user.id, request.body.name, request.body.expiresInDays ?? 90);
+      await audit.record({
+        actor: user.username,
+        action: 'api-token.create',
+        target: record.id,
+        detail: { name: request.body.name },
+        at: now(),
+      });
+      return reply.code(201).send({ id: record.id, token, name: request.body.name, expiresAt: record.expiresAt });
+    },
+  );
+
+  app.get(
+    '/api-tokens',
+    {
+      preHandler: authorize(auth, null),
+      schema: { tags: ['auth'], summary: "The calling user's live API tokens", response: { 200: List(ApiToken), ...authErrors } },
+    },
+    async (request) => {
+      const tokens = await auth.listApiTokens(principalOf(request).user.id);
+      return { items: tokens.map((t) => ({ ...t, name: t.name ?? '' })) };
+    },
+  );
+
+  app.delete(
+    '/api-tokens/:id',
+    {
+      preHandler: authorize(auth, null),
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke one of your API tokens',
+        params: Type.Object({ id: Uuid }),
+        response: { 204: Type.Null(), 404: Problem, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { user } = principalOf(request);
+      await auth.revokeApiToken(user.id, request.params.id);
+      await audit.record({ actor: user.username, action: 'api-token.revoke', target: request.params.id, at: now() });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/users',
+    {
+      preHandler: authorize(auth, 'users:manage'),
+      schema: { tags: ['users'], summary: 'List operators', response: { 200: List(User), ...authErrors } },
+    },
+    async () => ({ items: await auth.listUsers() }),
+  );
+
+  app.post(
+    '/users',
+    {
+      preHandler: authorize(auth, 'users:manage'),
+      schema: {
+        tags: ['users'],
+        summary: 'Create an operator account',
+        body: Type.Object(
+          { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }), role: Role },
+          { additionalProperties: false },
+        ),
+        response: { 201: User, 409: Problem, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const created = await auth.createUser(request.body);
+      await audit.record({
+        actor: principalOf(request).user.username,
+        action: 'user.create',
+        target: created.id,
+        detail: { username: created.username, role: created.role },
+        at: now(),
+      });
+      return reply.code(201).send(created);
+    },
+  );
+};

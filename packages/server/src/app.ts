@@ -1,0 +1,116 @@
+import { MAX_FRAME_BYTES } from '@brier/protocol';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
+import { auditRoutes } from './api/audit-routes.js';
+import { authRoutes } from './api/auth-routes.js';
+import { enrollmentRoutes } from './api/enrollment-routes.js';
+import { hostsRoutes } from './api/hosts-routes.js';
+import { createMetrics } from './api/metrics.js';
+import { registerProblemHandler } from './api/problem.js';
+import { systemRoutes } from './api/system-routes.js';
+import { createAuthService } from './auth/auth-service.js';
+import { createEnrollmentService } from './auth/enrollment-service.js';
+import type { ServerIdentity } from './auth/server-identity.js';
+import type { ServerConfig } from './config.js';
+import { createAgentGateway } from './gateway/agent-gateway.js';
+import { createHostsService } from './hosts/hosts-service.js';
+import { createInventoryService } from './inventory/inventory-service.js';
+import { createLogger } from './logger.js';
+import type { Services } from './services.js';
+import { createStores, type Database } from './store/index.js';
+
+export const VERSION = '0.1.0';
+
+export interface BuildServerDeps {
+  config: Readonly<ServerConfig>;
+  database: Database;
+  identity: ServerIdentity;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/**
+ * Builds the whole server (REST API, agent gateway, metrics) without listening: tests use
+ * `app.inject()` or `app.listen({ port: 0 })`; only main.ts picks ports and handles signals.
+ */
+export async function buildServer(deps: BuildServerDeps) {
+  const { config, database, identity } = deps;
+  const now = deps.now ?? (() => new Date());
+  const logger = deps.logger ?? createLogger('silent');
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only drops pino-specific members from the type.
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: MAX_FRAME_BYTES,
+    trustProxy: config.trustProxy,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const stores = createStores(database.db);
+  const metrics = createMetrics();
+  const inventory = createInventoryService({ inventory: stores.inventory, now, onIngested: metrics.inventoryIngested });
+  const gateway = createAgentGateway({ hosts: stores.hosts, inventory, identity, config, logger, now, metrics: metrics.gateway });
+  const services: Services = {
+    config,
+    now,
+    database,
+    identity,
+    auth: createAuthService({ users: stores.users, accessTokens: stores.accessTokens, now, sessionTtlMs: config.sessionTtlMs }),
+    enrollment: createEnrollmentService({ tokens: stores.enrollmentTokens, hosts: stores.hosts, identity, now }),
+    hosts: createHostsService({ hosts: stores.hosts, audit: stores.audit, now, onIdentityWithdrawn: (id) => gateway.disconnect(id) }),
+    inventory,
+    audit: stores.audit,
+    gateway,
+    metrics,
+  };
+
+  registerProblemHandler(app);
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Brier API',
+        version: VERSION,
+        description:
+          'Fleet patching: hosts, inventory, enrolment. Authenticate with POST /api/v1/auth/login, then send "Authorization: Bearer <token>".',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(systemRoutes, { services });
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, { services });
+      await api.register(enrollmentRoutes, { services });
+      await api.register(hostsRoutes, { services });
+      await api.register(auditRoutes, { services });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.server.on('upgrade', (req, socket, head) => {
+    if (!gateway.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  app.addHook('onClose', async () => {
+    await gateway.close();
+  });
+
+  return Object.assign(app, { services });
+}
+
+export type BrierServer = Awaited<ReturnType<typeof buildServer>>;

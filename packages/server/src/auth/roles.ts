@@ -1,0 +1,19 @@
+import type { Role } from './types.js';
+
+/**
+ * What each role may do. Roles are not a strict ladder: an approver signs off changes that an
+ * operator drafts, and only an admin manages people, join tokens and host identities.
+ */
+export const PERMISSIONS = {
+  'hosts:read': ['admin', 'approver', 'operator', 'viewer'],
+  'hosts:manage': ['admin'],
+  'enrollment:manage': ['admin'],
+  'users:manage': ['admin'],
+  'audit:read': ['admin', 'approver'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,68 @@
+export const ROLES = ['admin', 'approver', 'operator', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  disabled: boolean;
+  createdAt: Date;
+}
+
+export interface UserWithHash extends User {
+  passwordHash: string;
+}
+
+export interface UsersStore {
+  count(): Promise<number>;
+  create(input: { username: string; passwordHash: string; role: Role }): Promise<User>;
+  findByUsername(username: string): Promise<UserWithHash | undefined>;
+  findById(id: string): Promise<User | undefined>;
+  list(): Promise<User[]>;
+}
+
+export type AccessTokenKind = 'session' | 'api';
+
+export interface AccessToken {
+  id: string;
+  kind: AccessTokenKind;
+  userId: string;
+  name: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface AccessTokensStore {
+  create(input: { kind: AccessTokenKind; tokenHash: string; userId: string; name: string | null; expiresAt: Date }): Promise<AccessToken>;
+  /** The live token with this hash and its user, or undefined when unknown, revoked or expired at `now`. */
+  findLive(tokenHash: string, now: Date): Promise<{ token: AccessToken; user: User } | undefined>;
+  touch(id: string, at: Date): Promise<void>;
+  revoke(id: string, userId: string | null, at: Date): Promise<boolean>;
+  listApiTokens(userId: string): Promise<AccessToken[]>;
+}
+
+export interface EnrollmentToken {
+  id: string;
+  createdBy: string | null;
+  autoApprove: boolean;
+  maxUses: number | null;
+  uses: number;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface EnrollmentTokensStore {
+  create(input: {
+    secretHash: string;
+    createdBy: string | null;
+    autoApprove: boolean;
+    maxUses: number | null;
+    expiresAt: Date;
+  }): Promise<EnrollmentToken>;
+  findBySecretHash(secretHash: string): Promise<EnrollmentToken | undefined>;
+  list(): Promise<EnrollmentToken[]>;
+  revoke(id: string, at: Date): Promise<boolean>;
+}

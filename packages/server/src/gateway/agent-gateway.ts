@@ -1,0 +1,300 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  AgentMessages,
+  BrierError,
+  Codec,
+  type ErrorCode,
+  type HostFacts,
+  MAX_FRAME_BYTES,
+  MAX_PACKAGES_PER_HOST,
+  type PackageEntry,
+  PURPOSE,
+  randomToken,
+  type ServerMessageBodies,
+  ServerMessages,
+  signFields,
+  verifyFields,
+  wsCloseCodeOf,
+} from '@brier/protocol';
+import type { Logger } from 'pino';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { ServerIdentity } from '../auth/server-identity.js';
+import type { HostsStore } from '../hosts/types.js';
+import type { InventoryService } from '../inventory/inventory-service.js';
+import { TokenBucket } from './token-bucket.js';
+
+export const AGENT_WS_PATH = '/api/v1/agent/ws';
+
+export interface GatewayConfig {
+  heartbeatIntervalMs: number;
+  authTimeoutMs: number;
+  handshakesPerSecond: number;
+  handshakeBurst: number;
+}
+
+export interface GatewayMetrics {
+  handshakeRejected(): void;
+  sessionOpened(): void;
+  sessionClosed(): void;
+  protocolError(code: ErrorCode): void;
+}
+
+export interface GatewayDeps {
+  hosts: Pick<HostsStore, 'get' | 'setOnline' | 'touchLastSeen' | 'isKeyRevoked'>;
+  inventory: InventoryService;
+  identity: ServerIdentity;
+  config: GatewayConfig;
+  logger: Logger;
+  now: () => Date;
+  metrics?: GatewayMetrics;
+}
+
+type Codecs = Codec<typeof AgentMessages, typeof ServerMessages>;
+
+interface Snapshot {
+  id: string;
+  parts: number;
+  hash: string;
+  facts: HostFacts | undefined;
+  received: Map<number, PackageEntry[]>;
+  count: number;
+}
+
+interface Session {
+  ws: WebSocket;
+  nonce: string;
+  hostId: string | undefined;
+  alive: boolean;
+  authTimer: NodeJS.Timeout | undefined;
+  /** Messages of one session are handled strictly in order. */
+  queue: Promise<void>;
+  snapshot: Snapshot | undefined;
+  closed: boolean;
+}
+
+/** Errors that end the connection: the peer is not speaking the protocol or not who it claims. */
+const FATAL: ReadonlySet<ErrorCode> = new Set([
+  'invalid_message',
+  'unknown_message_type',
+  'payload_too_large',
+  'unauthenticated',
+  'bad_signature',
+  'host_unknown',
+  'host_revoked',
+  'host_pending',
+  'auth_timeout',
+]);
+
+export function createAgentGateway(deps: GatewayDeps) {
+  const { config, identity, logger, now } = deps;
+  const log = logger.child({ module: 'gateway' });
+  const codec: Codecs = new Codec(AgentMessages, ServerMessages);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  const handshakes = new TokenBucket(config.handshakesPerSecond, config.handshakeBurst);
+  const sessions = new Set<Session>();
+  const byHost = new Map<string, Session>();
+  const seen = new Set<string>();
+
+  function send<K extends keyof ServerMessageBodies & string>(s: Session, type: K, body: ServerMessageBodies[K], ref?: string) {
+    if (s.closed) return;
+    s.ws.send(codec.encode(type, body, ref));
+  }
+
+  function fail(s: Session, err: BrierError, ref?: string) {
+    deps.metrics?.protocolError(err.code);
+    send(s, 'error', { code: err.code, message: err.message.slice(0, 1024), ...(ref ? { ref } : {}) });
+    if (FATAL.has(err.code)) close(s, err.code, err.message);
+  }
+
+  function close(s: Session, code: ErrorCode, reason: string) {
+    if (s.closed) return;
+    s.ws.close(wsCloseCodeOf(code), reason.slice(0, 120));
+    s.closed = true;
+  }
+
+  async function authenticate(s: Session, body: { hostId: string; nonce: string; signature: string }) {
+    if (s.hostId) throw new BrierError('invalid_message', 'already authenticated');
+    const host = await deps.hosts.get(body.hostId);
+    if (!host) throw new BrierError('host_unknown', 'no host with that id');
+    if (!verifyFields(host.publicKey, PURPOSE.authAnswer, [s.nonce, host.id, identity.fingerprint], body.signature)) {
+      throw new BrierError('bad_signature', 'challenge answer does not verify');
+    }
+    if (host.status === 'revoked' || (await deps.hosts.isKeyRevoked(host.publicKey))) throw new BrierError('host_revoked');
+    if (host.status === 'pending') throw new BrierError('host_pending', 'an administrator must approve this host');
+    clearTimeout(s.authTimer);
+    s.authTimer = undefined;
+    const previous = byHost.get(host.id);
+    if (previous && previous !== s) close(previous, 'superseded', 'replaced by a newer connection');
+    s.hostId = host.id;
+    byHost.set(host.id, s);
+    await deps.hosts.setOnline(host.id, true, now());
+    deps.metrics?.sessionOpened();
+    send(s, 'auth.ok', {
+      hostId: host.id,
+      signature: signFields(identity.privateKey, PURPOSE.authAck, [body.nonce, host.id]),
+      inventoryHash: host.inventoryHash,
+    });
+    log.info({ hostId: host.id }, 'agent authenticated');
+  }
+
+  async function handleFull(
+    s: Session,
+    hostId: string,
+    body: { snapshotId: string; part: number; parts: number; hash: string; facts?: HostFacts | undefined; packages: PackageEntry[] },
+    id: string,
+  ) {
+    if (body.part >= body.parts) throw new BrierError('invalid_message', 'part must be below parts');
+    let snap = s.snapshot;
+    if (!snap || snap.id !== body.snapshotId) {
+      snap = { id: body.snapshotId, parts: body.parts, hash: body.hash, facts: undefined, received: new Map(), count: 0 };
+      s.snapshot = snap;
+    }
+    if (snap.parts !== body.parts || snap.hash !== body.hash) {
+      s.snapshot = undefined;
+      throw new BrierError('invalid_message', 'snapshot parts disagree on parts or hash');
+    }
+    if (snap.received.has(body.part)) throw new BrierError('invalid_message', 'snapshot part sent twice');
+    snap.count += body.packages.length;
+    if (snap.count > MAX_PACKAGES_PER_HOST) {
+      s.snapshot = undefined;
+      throw new BrierError('inventory_too_large', `more than ${MAX_PACKAGES_PER_HOST} packages`);
+    }
+    snap.received.set(body.part, body.packages);
+    if (body.facts) snap.facts = body.facts;
+    if (snap.received.size < snap.parts) return;
+    s.snapshot = undefined;
+    const packages: PackageEntry[] = [];
+    for (let i = 0; i < snap.parts; i++) packages.push(...(snap.received.get(i) ?? []));
+    const result = await deps.inventory.ingestFull(hostId, packages, snap.facts, snap.hash);
+    send(
+      s,
+      'inventory.ack',
+      { hash: result.hash, mode: result.mode, added: result.added, removed: result.removed, changed: result.changed },
+      id,
+    );
+  }
+
+  async function dispatch(s: Session, frame: Buffer) {
+    let msgId: string | undefined;
+    try {
+      const msg = codec.decode(frame);
+      msgId = msg.id;
+      if (codec.is(msg, 'auth')) return await authenticate(s, msg.body);
+      const hostId = s.hostId;
+      if (!hostId) throw new BrierError('unauthenticated', 'authenticate first');
+      if (codec.is(msg, 'inventory.full')) return await handleFull(s, hostId, msg.body, msg.id);
+      if (codec.is(msg, 'inventory.delta')) {
+        const r = await deps.inventory.ingestDelta(hostId, msg.body);
+        return send(s, 'inventory.ack', { hash: r.hash, mode: r.mode, added: r.added, removed: r.removed, changed: r.changed }, msg.id);
+      }
+      throw new BrierError('unknown_message_type', `no handler for ${msg.type}`);
+    } catch (err) {
+      if (err instanceof BrierError) return fail(s, err, msgId);
+      log.error({ err, hostId: s.hostId }, 'agent message failed');
+      fail(s, new BrierError('internal', 'the server could not handle this message', { cause: err }), msgId);
+    }
+  }
+
+  function onConnection(ws: WebSocket) {
+    const s: Session = {
+      ws,
+      nonce: randomToken(),
+      hostId: undefined,
+      alive: true,
+      authTimer: undefined,
+      queue: Promise.resolve(),
+      snapshot: undefined,
+      closed: false,
+    };
+    sessions.add(s);
+    s.authTimer = setTimeout(() => fail(s, new BrierError('auth_timeout')), config.authTimeoutMs);
+    ws.on('pong', () => {
+      s.alive = true;
+      if (s.hostId) seen.add(s.hostId);
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        fail(s, new BrierError('invalid_message', 'binary frames are not accepted'));
+        return;
+      }
+      const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      s.queue = s.queue.then(() => dispatch(s, frame));
+    });
+    ws.on('error', (err) => {
+      // ws reports an oversized frame here (then closes with 1009); nothing was handled.
+      log.debug({ err, hostId: s.hostId }, 'agent socket error');
+      deps.metrics?.protocolError('payload_too_large');
+    });
+    ws.on('close', () => {
+      s.closed = true;
+      clearTimeout(s.authTimer);
+      sessions.delete(s);
+      const hostId = s.hostId;
+      if (hostId && byHost.get(hostId) === s) {
+        byHost.delete(hostId);
+        deps.metrics?.sessionClosed();
+        deps.hosts.setOnline(hostId, false, now()).catch((err: unknown) => log.error({ err, hostId }, 'cannot mark host offline'));
+      }
+    });
+    send(s, 'challenge', { nonce: s.nonce, heartbeatIntervalMs: config.heartbeatIntervalMs });
+  }
+
+  // Heartbeats: a peer that has not answered the previous ping by the next tick is dead. Last-seen
+  // times are flushed in one statement per tick rather than one write per pong.
+  const heartbeat = setInterval(() => {
+    for (const s of sessions) {
+      if (!s.alive) {
+        s.ws.terminate();
+        continue;
+      }
+      s.alive = false;
+      s.ws.ping();
+    }
+    if (seen.size > 0) {
+      const ids = [...seen];
+      seen.clear();
+      deps.hosts.touchLastSeen(ids, now()).catch((err: unknown) => log.error({ err }, 'cannot record last-seen'));
+    }
+  }, config.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  function reject(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}) {
+    const extra = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
+  }
+
+  return {
+    /** Wire to the HTTP server's 'upgrade' event. Returns false when the path is not ours. */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== AGENT_WS_PATH) return false;
+      if (!handshakes.take()) {
+        deps.metrics?.handshakeRejected();
+        reject(socket, 503, 'Service Unavailable', { 'Retry-After': '1' });
+        return true;
+      }
+      wss.handleUpgrade(req, socket, head, onConnection);
+      return true;
+    },
+    /** Cuts a host's live connection, e.g. after it was revoked. */
+    disconnect(hostId: string, code: ErrorCode = 'host_revoked') {
+      const s = byHost.get(hostId);
+      if (s) close(s, code, 'identity withdrawn');
+    },
+    isOnline: (hostId: string) => byHost.has(hostId),
+    connectedCount: () => byHost.size,
+    /** Closes every agent connection (agents reconnect to whichever server is up). */
+    async close() {
+      clearInterval(heartbeat);
+      for (const s of sessions) close(s, 'unavailable', 'server shutting down');
+      await Promise.allSettled([...sessions].map((s) => s.queue));
+      for (const s of sessions) s.ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+export type AgentGateway = ReturnType<typeof createAgentGateway>;

@@ -1,0 +1,25 @@
+import type { Metrics } from './api/metrics.js';
+import type { AuditStore } from './audit/types.js';
+import type { AuthService } from './auth/auth-service.js';
+import type { EnrollmentService } from './auth/enrollment-service.js';
+import type { ServerIdentity } from './auth/server-identity.js';
+import type { ServerConfig } from './config.js';
+import type { AgentGateway } from './gateway/agent-gateway.js';
+import type { HostsService } from './hosts/hosts-service.js';
+import type { InventoryService } from './inventory/inventory-service.js';
+import type { Database } from './store/index.js';
+
+/** Everything the transport layers (api/, gateway/) call, built once per server by buildServer. */
+export interface Services {
+  config: Readonly<ServerConfig>;
+  now: () => Date;
+  database: Database;
+  identity: ServerIdentity;
+  auth: AuthService;
+  enrollment: EnrollmentService;
+  hosts: HostsService;
+  inventory: InventoryService;
+  audit: AuditStore;
+  gateway: AgentGateway;
+  metrics: Metrics;
+}

@@ -1,0 +1,33 @@
+import type { AuditStore } from '../audit/types.js';
+import type { AccessTokensStore, EnrollmentTokensStore, UsersStore } from '../auth/types.js';
+import type { InventoryStore } from '../hosts/types.js';
+import { createAccessTokensStore } from './access-tokens-store.js';
+import { createAuditStore } from './audit-store.js';
+import type { Db } from './db.js';
+import { createEnrollmentTokensStore } from './enrollment-tokens-store.js';
+import { createHostsStore, type HostsStoreWithEnrollment } from './hosts-store.js';
+import { createInventoryStore } from './inventory-store.js';
+import { createUsersStore } from './users-store.js';
+
+export interface Stores {
+  users: UsersStore;
+  accessTokens: AccessTokensStore;
+  enrollmentTokens: EnrollmentTokensStore;
+  hosts: HostsStoreWithEnrollment;
+  inventory: InventoryStore;
+  audit: AuditStore;
+}
+
+export function createStores(db: Db): Stores {
+  return {
+    users: createUsersStore(db),
+    accessTokens: createAccessTokensStore(db),
+    enrollmentTokens: createEnrollmentTokensStore(db),
+    hosts: createHostsStore(db),
+    inventory: createInventoryStore(db),
+    audit: createAuditStore(db),
+  };
+}
+
+export { type Database, openDatabase } from './db.js';
+export type { EnrollOutcome, HostsStoreWithEnrollment } from './hosts-store.js';

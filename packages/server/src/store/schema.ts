@@ -1,0 +1,140 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  username: text('username').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['admin', 'approver', 'operator', 'viewer'] }).notNull(),
+  disabled: boolean('disabled').notNull().default(false),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** Console sessions and long-lived API tokens: only the sha256 of the secret is stored. */
+export const accessTokens = pgTable(
+  'access_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind', { enum: ['session', 'api'] }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('access_tokens_user_idx').on(t.userId, t.kind)],
+);
+
+export const enrollmentTokens = pgTable('enrollment_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  secretHash: text('secret_hash').notNull().unique(),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  autoApprove: boolean('auto_approve').notNull().default(false),
+  maxUses: integer('max_uses'),
+  uses: integer('uses').notNull().default(0),
+  expiresAt: ts('expires_at').notNull(),
+  revokedAt: ts('revoked_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const hosts = pgTable(
+  'hosts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    publicKey: text('public_key').notNull().unique(),
+    hostname: text('hostname').notNull(),
+    status: text('status', { enum: ['pending', 'approved', 'revoked'] }).notNull(),
+    enrollmentTokenId: uuid('enrollment_token_id').references(() => enrollmentTokens.id, { onDelete: 'set null' }),
+    enrolledAt: ts('enrolled_at').notNull().defaultNow(),
+    approvedAt: ts('approved_at'),
+    revokedAt: ts('revoked_at'),
+    online: boolean('online').notNull().default(false),
+    lastSeenAt: ts('last_seen_at'),
+    osPlatform: text('os_platform').notNull().default(''),
+    osDistro: text('os_distro').notNull().default(''),
+    osRelease: text('os_release').notNull().default(''),
+    osCodename: text('os_codename'),
+    osKernel: text('os_kernel'),
+    osArch: text('os_arch'),
+    facts: jsonb('facts'),
+    inventoryHash: text('inventory_hash'),
+    inventoryAt: ts('inventory_at'),
+    packageCount: integer('package_count').notNull().default(0),
+  },
+  (t) => [index('hosts_hostname_idx').on(t.hostname)],
+);
+
+/**
+ * Keys that may never authenticate again: a revoked host's key stays here even after the host row
+ * is deleted, so deleting a host cannot resurrect a revoked identity.
+ */
+export const revokedKeys = pgTable('revoked_keys', {
+  publicKey: text('public_key').primaryKey(),
+  hostId: uuid('host_id').notNull(),
+  revokedAt: ts('revoked_at').notNull().defaultNow(),
+});
+
+/** The software catalogue: one row per distinct (ecosystem, name, version, arch, source, source version). */
+export const software = pgTable(
+  'software',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ecosystem: text('ecosystem').notNull(),
+    name: text('name').notNull(),
+    version: text('version').notNull(),
+    arch: text('arch').notNull(),
+    // '' rather than NULL so the natural key is a plain unique index on every PostgreSQL version.
+    source: text('source').notNull().default(''),
+    sourceVersion: text('source_version').notNull().default(''),
+  },
+  (t) => [
+    uniqueIndex('software_natural_key').on(t.ecosystem, t.name, t.version, t.arch, t.source, t.sourceVersion),
+    index('software_name_idx').on(t.name),
+  ],
+);
+
+/** Which host has which catalogue entry installed. */
+export const hostSoftware = pgTable(
+  'host_software',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    softwareId: bigint('software_id', { mode: 'number' })
+      .notNull()
+      .references(() => software.id),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.softwareId] }), index('host_software_software_idx').on(t.softwareId)],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().default(sql`now()`),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    detail: jsonb('detail'),
+  },
+  (t) => [index('audit_log_at_idx').on(t.at)],
+);
