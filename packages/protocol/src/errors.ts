@@ -20,7 +20,7 @@ export const ERROR_CODES = {
   server_key_mismatch: { status: 400, close: 4400, title: 'Server key does not match the pinned fingerprint' },
   auth_timeout: { status: 408, close: 4408, title: 'Authentication not completed in time' },
   bad_signature: { status: 401, close: 4401, title: 'Signature does not verify' },
-  host_unknown: { status: 401, close: 4401, title: 'Host is not enrolled' },
+  host_unknown: { status: 401, close: 4414, title: 'Host is not enrolled' },
   host_revoked: { status: 403, close: 4410, title: 'Host has been revoked' },
   host_pending: { status: 403, close: 4411, title: 'Host is waiting for approval' },
   inventory_hash_mismatch: { status: 409, close: 4409, title: 'Inventory base hash does not match' },

@@ -9,7 +9,13 @@ export function SafeText(maxLength: number, minLength = 0) {
 }
 
 export const ECOSYSTEMS = ['dpkg', 'rpm', 'apk', 'windows', 'macos'] as const;
-export const Ecosystem = Type.Union(ECOSYSTEMS.map((e) => Type.Literal(e)));
+export const Ecosystem = Type.Union([
+  Type.Literal('dpkg'),
+  Type.Literal('rpm'),
+  Type.Literal('apk'),
+  Type.Literal('windows'),
+  Type.Literal('macos'),
+]);
 export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
 /** One installed package. `source`/`sourceVersion` are the source package where the ecosystem has one. */

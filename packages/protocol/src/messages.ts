@@ -15,6 +15,9 @@ const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const strict = { additionalProperties: false } as const;
 
 export const PROTOCOL_VERSION = 1;
+/** Where agents open their WebSocket and where they enrol (HTTP POST), relative to the server URL. */
+export const AGENT_WS_PATH = '/api/v1/agent/ws';
+export const AGENT_ENROLL_PATH = '/api/v1/agent/enroll';
 /** Frames larger than this are refused by both ends (ws `maxPayload`). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 

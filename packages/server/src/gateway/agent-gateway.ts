@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  AGENT_WS_PATH,
   AgentMessages,
   BrierError,
   Codec,
@@ -23,8 +24,6 @@ import type { ServerIdentity } from '../auth/server-identity.js';
 import type { HostsStore } from '../hosts/types.js';
 import type { InventoryService } from '../inventory/inventory-service.js';
 import { TokenBucket } from './token-bucket.js';
-
-export const AGENT_WS_PATH = '/api/v1/agent/ws';
 
 export interface GatewayConfig {
   heartbeatIntervalMs: number;

@@ -1,0 +1,71 @@
+import type { BrierError } from '@brier/protocol';
+import type { Logger } from 'pino';
+import { type Inventory, InventoryReporter } from './inventory-reporter.js';
+import type { AgentState, Identity } from './state/agent-state.js';
+import { ServerLink } from './transport/server-link.js';
+
+export interface Scheduler {
+  /** Runs `task` on the cron expression; returns a function that cancels it. */
+  schedule(cronExpression: string, task: () => void): () => void;
+}
+
+export interface AgentDeps {
+  state: AgentState;
+  identity: Identity;
+  collect: () => Promise<Inventory>;
+  logger: Logger;
+  scheduler: Scheduler;
+  /** When the agent re-checks its inventory (cron syntax). */
+  inventoryCron: string;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+}
+
+/**
+ * Builds the agent from its parts without starting anything: main.ts (or a test) calls start(),
+ * and stop() on SIGTERM. `fatal` settles when the server refuses this identity for good.
+ */
+export function buildAgent(deps: AgentDeps) {
+  let rejectFatal: (err: BrierError) => void = () => {};
+  const fatal = new Promise<never>((_resolve, reject) => {
+    rejectFatal = reject;
+  });
+  // A fatal error nobody awaits must not crash the process as an unhandled rejection.
+  fatal.catch(() => {});
+
+  let reporter: InventoryReporter;
+  const link = new ServerLink({
+    identity: deps.identity,
+    logger: deps.logger,
+    onReady: (hash) => void reporter.connected(hash),
+    onMessage: (type, body) => reporter.onMessage(type, body),
+    onFatal: (err) => {
+      deps.logger.error({ code: err.code, detail: err.message }, 'server refused this identity; stopping');
+      cancel?.();
+      rejectFatal(err);
+    },
+    ...(deps.backoffBaseMs !== undefined ? { backoffBaseMs: deps.backoffBaseMs } : {}),
+    ...(deps.backoffCapMs !== undefined ? { backoffCapMs: deps.backoffCapMs } : {}),
+  });
+  reporter = new InventoryReporter({ state: deps.state, link, collect: deps.collect, logger: deps.logger });
+  let cancel: (() => void) | undefined;
+
+  return {
+    fatal,
+    link,
+    start() {
+      link.start();
+      cancel = deps.scheduler.schedule(deps.inventoryCron, () => {
+        if (link.isReady) void reporter.scan();
+      });
+    },
+    /** Re-reads the inventory now and reports what changed (if connected). */
+    scanNow: () => reporter.scan(),
+    async stop() {
+      cancel?.();
+      await link.stop();
+    },
+  };
+}
+
+export type Agent = ReturnType<typeof buildAgent>;

@@ -1,0 +1,269 @@
+import { isRecord, itemsOf, totalOf } from '../api-client.js';
+import {
+  type Command,
+  type CommandContext,
+  choiceOption,
+  dispatchSubcommand,
+  EXIT_OK,
+  HELP_HELP,
+  idSegment,
+  intOption,
+  JSON_HELP,
+  JSON_OPTION,
+  parseCommandArgs,
+  SERVER_HELP,
+  SERVER_OPTION,
+  UsageError,
+} from '../command.js';
+import { cell, formatFields, formatJson, formatTable, timestamp, yesNo } from '../output.js';
+
+/** A host as the API returns it; fields are read defensively since the server may be newer. */
+export interface Host {
+  id: string | number;
+  hostname: string;
+  status: string;
+  online: boolean;
+  lastSeenAt: string | null;
+  enrolledAt: string;
+  os: HostOs | null;
+  packageCount: number;
+  inventoryAt: string | null;
+  facts?: HostFacts | null;
+}
+
+export interface HostOs {
+  platform: string;
+  distro: string;
+  release: string;
+  codename?: string;
+  kernel?: string;
+  arch?: string;
+}
+
+export interface HostFacts {
+  hardware?: Record<string, unknown>;
+  network?: { name: string; mac?: string; ipv4?: string[]; ipv6?: string[] }[];
+  agentVersion?: string;
+}
+
+const STATUSES = ['pending', 'approved', 'revoked'] as const;
+
+const listUsage = `Usage: brier hosts list [--q TEXT] [--status pending|approved|revoked]
+                        [--online|--offline] [--limit N] [--offset N] [--json]
+
+List enrolled hosts.
+
+Options:
+  --q TEXT             Only hosts matching TEXT (e.g. part of the hostname)
+  --status STATUS      Only hosts in this state: pending, approved or revoked
+  --online             Only hosts connected now
+  --offline            Only hosts not connected now
+  --limit N            At most N hosts (server default when omitted)
+  --offset N           Skip the first N hosts
+${SERVER_HELP}
+${JSON_HELP}
+${HELP_HELP}
+`;
+
+const showUsage = `Usage: brier hosts show ID [--json]
+
+Show one host: status, operating system, hardware and network.
+
+Options:
+${SERVER_HELP}
+${JSON_HELP}
+${HELP_HELP}
+`;
+
+const approveUsage = `Usage: brier hosts approve ID [--json]
+
+Approve a pending host so it may receive work.
+
+Options:
+${SERVER_HELP}
+${JSON_HELP}
+${HELP_HELP}
+`;
+
+const revokeUsage = `Usage: brier hosts revoke ID [--json]
+
+Revoke a host: the server refuses its agent from now on.
+
+Options:
+${SERVER_HELP}
+${JSON_HELP}
+${HELP_HELP}
+`;
+
+const deleteUsage = `Usage: brier hosts delete ID
+
+Delete a host from the server.
+
+Options:
+${SERVER_HELP}
+${HELP_HELP}
+`;
+
+const usage = `Usage: brier hosts <sub-command> [options]
+
+Sub-commands:
+  list       List hosts, with filters
+  show       Show one host in detail
+  approve    Approve a pending host
+  revoke     Revoke a host
+  delete     Delete a host
+
+Run 'brier hosts <sub-command> --help' for its options.
+`;
+
+export const hostsCommand: Command = {
+  name: 'hosts',
+  summary: 'List, show, approve, revoke and delete hosts',
+  usage,
+  run: (args, ctx) =>
+    dispatchSubcommand(
+      'hosts',
+      usage,
+      { list, show, approve: changeStatus('approve', approveUsage), revoke: changeStatus('revoke', revokeUsage), delete: remove },
+      args,
+      ctx,
+    ),
+};
+
+async function list(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, help } = parseCommandArgs(
+    args,
+    {
+      ...SERVER_OPTION,
+      ...JSON_OPTION,
+      q: { type: 'string' },
+      status: { type: 'string' },
+      online: { type: 'boolean' },
+      offline: { type: 'boolean' },
+      limit: { type: 'string' },
+      offset: { type: 'string' },
+    },
+    listUsage,
+  );
+  if (help) return printUsage(ctx, listUsage);
+  if (values.online && values.offline) throw new UsageError('--online and --offline exclude each other', listUsage);
+  const query = {
+    q: values.q || undefined,
+    status: choiceOption('status', values.status, STATUSES, listUsage),
+    online: values.online ? 'true' : values.offline ? 'false' : undefined,
+    limit: intOption('limit', values.limit, listUsage, 1),
+    offset: intOption('offset', values.offset, listUsage),
+  };
+  const { client } = await ctx.session(values.server);
+  const response = await client.get<unknown>('/hosts', query);
+  const items = itemsOf<Host>(response);
+  if (values.json) {
+    ctx.io.stdout(formatJson(items));
+    return EXIT_OK;
+  }
+  const rows = items.map((h) => [
+    cell(h.id),
+    cell(h.hostname),
+    cell(h.status),
+    yesNo(h.online),
+    osSummary(h.os),
+    cell(h.packageCount),
+    timestamp(h.lastSeenAt, 'never'),
+  ]);
+  ctx.io.stdout(formatTable(['ID', 'HOSTNAME', 'STATUS', 'ONLINE', 'OS', 'PACKAGES', 'LAST SEEN'], rows));
+  ctx.io.stdout(`${items.length} of ${totalOf(response, items.length)}\n`);
+  return EXIT_OK;
+}
+
+async function show(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals, help } = parseCommandArgs(args, { ...SERVER_OPTION, ...JSON_OPTION }, showUsage, { names: ['ID'] });
+  if (help) return printUsage(ctx, showUsage);
+  const path = `/hosts/${idSegment(positionals[0] ?? '', showUsage)}`;
+  const { client } = await ctx.session(values.server);
+  const host = await client.get<Host>(path);
+  if (values.json) {
+    ctx.io.stdout(formatJson(host));
+    return EXIT_OK;
+  }
+  ctx.io.stdout(formatFields(hostFields(isRecord(host) ? host : ({} as Host))));
+  return EXIT_OK;
+}
+
+function changeStatus(action: 'approve' | 'revoke', usageText: string) {
+  return async (args: string[], ctx: CommandContext): Promise<number> => {
+    const { values, positionals, help } = parseCommandArgs(args, { ...SERVER_OPTION, ...JSON_OPTION }, usageText, { names: ['ID'] });
+    if (help) return printUsage(ctx, usageText);
+    const id = positionals[0] ?? '';
+    const path = `/hosts/${idSegment(id, usageText)}/${action}`;
+    const { client } = await ctx.session(values.server);
+    const host = await client.post<Host>(path);
+    if (values.json) {
+      ctx.io.stdout(formatJson(host));
+      return EXIT_OK;
+    }
+    const h: Partial<Host> = isRecord(host) ? host : {};
+    ctx.io.stdout(`Host ${cell(h.id ?? id)} (${cell(h.hostname)}) is now ${cell(h.status)}.\n`);
+    return EXIT_OK;
+  };
+}
+
+async function remove(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals, help } = parseCommandArgs(args, SERVER_OPTION, deleteUsage, { names: ['ID'] });
+  if (help) return printUsage(ctx, deleteUsage);
+  const id = positionals[0] ?? '';
+  const path = `/hosts/${idSegment(id, deleteUsage)}`;
+  const { client } = await ctx.session(values.server);
+  await client.delete(path);
+  ctx.io.stdout(`Host ${cell(id)} deleted.\n`);
+  return EXIT_OK;
+}
+
+function printUsage(ctx: CommandContext, text: string): number {
+  ctx.io.stdout(text);
+  return EXIT_OK;
+}
+
+/** "debian 12", falling back to the platform when the agent could not name a distribution. */
+function osSummary(os: HostOs | null | undefined): string {
+  if (!isRecord(os)) return '-';
+  const parts = [os.distro || os.platform, os.release].filter((p) => typeof p === 'string' && p !== '');
+  return parts.length > 0 ? cell(parts.join(' ')) : '-';
+}
+
+function hostFields(host: Host): [string, string][] {
+  const os = isRecord(host.os) ? host.os : undefined;
+  const fields: [string, string][] = [
+    ['ID', cell(host.id)],
+    ['Hostname', cell(host.hostname)],
+    ['Status', cell(host.status)],
+    ['Online', yesNo(host.online)],
+    ['Last seen', timestamp(host.lastSeenAt, 'never')],
+    ['Enrolled', timestamp(host.enrolledAt)],
+    ['Platform', cell(os?.platform)],
+    ['OS', osSummary(host.os) + (os?.codename ? ` (${cell(os.codename)})` : '')],
+    ['Kernel', cell(os?.kernel)],
+    ['Arch', cell(os?.arch)],
+    ['Packages', cell(host.packageCount)],
+    ['Inventory at', timestamp(host.inventoryAt, 'never')],
+  ];
+  const facts = isRecord(host.facts) ? (host.facts as HostFacts) : undefined;
+  if (facts === undefined) {
+    fields.push(['Facts', 'not reported yet']);
+    return fields;
+  }
+  fields.push(['Agent version', cell(facts.agentVersion)]);
+  if (isRecord(facts.hardware)) {
+    for (const [key, value] of Object.entries(facts.hardware)) fields.push([`Hardware ${cell(key)}`, cell(value)]);
+  }
+  for (const nic of Array.isArray(facts.network) ? facts.network : []) {
+    if (!isRecord(nic)) continue;
+    const addresses = [...arrayOf(nic.ipv4), ...arrayOf(nic.ipv6)].map(cell).join(', ');
+    const parts = [cell(nic.mac), addresses || '-'];
+    fields.push([`Network ${cell(nic.name)}`, parts.join('  ')]);
+  }
+  return fields;
+}
+
+function arrayOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
