@@ -15,6 +15,8 @@ export interface InventoryDeps {
   si: FactsSource;
   platform: NodeJS.Platform;
   agentVersion: string;
+  /** Another dpkg database to read (dpkg's --admindir), e.g. a chroot's; default: the system's. */
+  dpkgAdmindir?: string | undefined;
 }
 
 export interface Inventory {
@@ -47,7 +49,7 @@ function collectorsFor(deps: InventoryDeps): readonly Collector[] {
     case 'linux':
       // A host may carry more than one (rpm is installable on Debian); each present one is read.
       return [
-        ['dpkg', () => collectDpkg(deps.run)],
+        ['dpkg', () => collectDpkg(deps.run, deps.dpkgAdmindir ? { admindir: deps.dpkgAdmindir } : {})],
         ['rpm', () => collectRpm(deps.run)],
         ['apk', () => collectApk(deps.readFile)],
       ];

@@ -42,9 +42,16 @@ export async function createTestServer(options: TestServerOptions = {}) {
     return res.json<{ token: string }>().token;
   }
 
-  async function createJoinToken(body: { autoApprove?: boolean; expiresInHours?: number; maxUses?: number } = { autoApprove: true }): Promise<string> {
+  async function createJoinToken(
+    body: { autoApprove?: boolean; expiresInHours?: number; maxUses?: number } = { autoApprove: true },
+  ): Promise<string> {
     const token = await login();
-    const res = await app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', headers: { authorization: `Bearer ${token}` }, payload: body });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/enrollment-tokens',
+      headers: { authorization: `Bearer ${token}` },
+      payload: body,
+    });
     if (res.statusCode !== 201) throw new Error(`token creation failed: ${res.statusCode} ${res.body}`);
     return res.json<{ token: string }>().token;
   }
@@ -56,7 +63,11 @@ export async function createTestServer(options: TestServerOptions = {}) {
     const nonce = randomToken();
     const secret = parseJoinToken(token)?.secret ?? '';
     const signature = signFields(importPrivateKey(keys.privateKeyPem), PURPOSE.enroll, [sha256Hex(secret), nonce, keys.publicKey]);
-    const res = await app.inject({ method: 'POST', url: '/api/v1/agent/enroll', payload: { token, publicKey: keys.publicKey, hostname, nonce, signature } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/agent/enroll',
+      payload: { token, publicKey: keys.publicKey, hostname, nonce, signature },
+    });
     if (res.statusCode !== 201) throw new Error(`enrolment failed: ${res.statusCode} ${res.body}`);
     return { hostId: res.json<{ hostId: string }>().hostId, keys };
   }
