@@ -14,6 +14,8 @@ import {
 } from '@brier/protocol';
 import type { AgentState, Identity } from './state/agent-state.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export interface EnrollOptions {
   serverUrl: string;
   token: string;
@@ -47,6 +49,8 @@ export async function enroll(options: EnrollOptions): Promise<{ identity: Identi
   if (options.state.readIdentity()) {
     throw new BrierError('conflict', `already enrolled (state in ${options.state.dir}); remove identity.json to enrol again`);
   }
+  // Fail before the server spends a token use on us when the identity could not be stored anyway.
+  options.state.ensureDir();
   const keys = generateKeyPair();
   const privateKey = importPrivateKey(keys.privateKeyPem);
   const nonce = randomToken();
@@ -62,15 +66,19 @@ export async function enroll(options: EnrollOptions): Promise<{ identity: Identi
   } catch (cause) {
     throw new BrierError('unavailable', `cannot reach ${serverUrl}`, { cause });
   }
-  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  const parsed: unknown = await response.json().catch(() => undefined);
+  // `null`, an array or a bare string are valid JSON too: only an object has fields to read.
+  const body: Record<string, unknown> = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? { ...parsed } : {};
   if (!response.ok) {
-    const code = isErrorCode(body.code) ? body.code : 'internal';
+    const code = isErrorCode(body.code) ? body.code : response.status >= 500 ? 'unavailable' : 'internal';
     throw new BrierError(code, `enrolment refused (${response.status}): ${String(body.detail ?? body.title ?? 'no detail')}`);
   }
-  const { hostId, serverPublicKey, serverSignature, status } = body as Record<string, string>;
+  const { hostId, serverPublicKey, serverSignature, status } = body;
   if (typeof hostId !== 'string' || typeof serverPublicKey !== 'string' || typeof serverSignature !== 'string') {
     throw new BrierError('invalid_message', 'enrolment answer is missing fields');
   }
+  // Every auth frame carries the host ID and must pass the protocol's UUID schema.
+  if (!UUID.test(hostId)) throw new BrierError('invalid_message', 'enrolment answer has a malformed host ID');
   if (fingerprint(serverPublicKey) !== token.fingerprint) {
     throw new BrierError('server_key_mismatch', 'the server’s key does not match the fingerprint in the join token: refusing to trust it');
   }
@@ -87,5 +95,5 @@ export async function enroll(options: EnrollOptions): Promise<{ identity: Identi
     enrolledAt: (options.now ?? (() => new Date()))().toISOString(),
   };
   options.state.writeIdentity(identity);
-  return { identity, status: String(status) };
+  return { identity, status: typeof status === 'string' ? status : 'unknown' };
 }

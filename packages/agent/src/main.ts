@@ -10,7 +10,7 @@ import { buildAgent } from './agent.js';
 import { collectInventory } from './collectors/inventory.js';
 import { enroll } from './enroll.js';
 import { runCommand } from './run-command.js';
-import { AgentState } from './state/agent-state.js';
+import { AgentState, StateError } from './state/agent-state.js';
 
 export const AGENT_VERSION = '0.1.0';
 const DEFAULT_INVENTORY_CRON = '*/30 * * * *';
@@ -194,6 +194,10 @@ main(process.argv.slice(2)).then(
     }
     if (err instanceof BrierError) {
       process.stderr.write(`brier-agent: ${err.message} [${err.code}]\n`);
+      process.exit(1);
+    }
+    if (err instanceof StateError) {
+      process.stderr.write(`brier-agent: ${err.message}\n`);
       process.exit(1);
     }
     process.stderr.write(`brier-agent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -21,7 +21,9 @@ export function compileSchema<T extends TSchema>(schema: T): (value: unknown, wh
   return (value: unknown, what: string) => {
     if (validator.Check(value)) return value as Type.Static<T>;
     const first = validator.Errors(value)[0];
-    const where = first ? `${first.instancePath || '/'}: ${first.message}` : 'invalid';
+    // The path is made of the peer's own key names: quote it (escaping control characters) and
+    // bound it, so an error message can never carry raw attacker bytes or grow without limit.
+    const where = first ? `${JSON.stringify((first.instancePath || '/').slice(0, 200))}: ${first.message}` : 'invalid';
     throw new BrierError('invalid_message', `${what} ${where}`);
   };
 }

@@ -8,6 +8,17 @@ export function SafeText(maxLength: number, minLength = 0) {
   return Type.String({ minLength, maxLength, pattern: SAFE_TEXT });
 }
 
+/**
+ * Text that identifies a package: SafeText without TAB, LF and CR either. `packageKey` joins fields
+ * with TAB and `inventoryHash` joins lines with LF, so a field holding one could make two different
+ * inventories hash alike (collectors strip all control characters anyway).
+ */
+const IDENT_TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
+
+function IdentText(maxLength: number, minLength = 0) {
+  return Type.String({ minLength, maxLength, pattern: IDENT_TEXT });
+}
+
 export const ECOSYSTEMS = ['dpkg', 'rpm', 'apk', 'windows', 'macos'] as const;
 export const Ecosystem = Type.Union([
   Type.Literal('dpkg'),
@@ -22,11 +33,11 @@ export type Ecosystem = (typeof ECOSYSTEMS)[number];
 export const PackageEntry = Type.Object(
   {
     ecosystem: Ecosystem,
-    name: SafeText(256, 1),
-    version: SafeText(256, 1),
-    arch: SafeText(64),
-    source: Type.Optional(SafeText(256)),
-    sourceVersion: Type.Optional(SafeText(256)),
+    name: IdentText(256, 1),
+    version: IdentText(256, 1),
+    arch: IdentText(64),
+    source: Type.Optional(IdentText(256)),
+    sourceVersion: Type.Optional(IdentText(256)),
   },
   { additionalProperties: false },
 );
@@ -34,7 +45,7 @@ export type PackageEntry = Type.Static<typeof PackageEntry>;
 
 /** What identifies a package on a host: one version of it is installed at a time. */
 export const PackageKey = Type.Object(
-  { ecosystem: Ecosystem, name: SafeText(256, 1), arch: SafeText(64) },
+  { ecosystem: Ecosystem, name: IdentText(256, 1), arch: IdentText(64) },
   { additionalProperties: false },
 );
 export type PackageKey = Type.Static<typeof PackageKey>;

@@ -101,7 +101,9 @@ export type AgentMessageType = keyof AgentMessageBodies;
 export const Envelope = Type.Object(
   {
     v: Type.Literal(PROTOCOL_VERSION),
-    type: Type.String({ pattern: '^[a-z][a-z0-9.]{0,63}$' }),
+    // Any printable ASCII name is well-formed; whether it is known is the codec's type map's call, so
+    // `__proto__` or `toString` is refused as `unknown_message_type`, not as a malformed envelope.
+    type: Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' }),
     id: Id,
     body: Type.Object({}),
   },

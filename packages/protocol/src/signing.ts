@@ -28,7 +28,8 @@ export function exportPublicKey(key: KeyObject): string {
 export function importPublicKey(publicKey: string): KeyObject {
   if (!/^[A-Za-z0-9_-]{43}$/.test(publicKey)) throw new Error('public key must be 32 bytes of base64url');
   const raw = Buffer.from(publicKey, 'base64url');
-  if (raw.length !== 32) throw new Error('public key must be 32 bytes');
+  // The last character carries 2 unused bits: only the canonical spelling is one key's name.
+  if (raw.length !== 32 || raw.toString('base64url') !== publicKey) throw new Error('public key is not canonical base64url');
   return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 
@@ -60,8 +61,11 @@ export function signFields(privateKey: KeyObject, purpose: string, fields: reado
 export function verifyFields(publicKey: string | KeyObject, purpose: string, fields: readonly string[], signature: string): boolean {
   try {
     const key = typeof publicKey === 'string' ? importPublicKey(publicKey) : publicKey;
+    // Buffer.from skips characters that are not base64url and ignores the last character's 4 unused
+    // bits, so without this check one signature would have many accepted spellings.
+    if (!/^[A-Za-z0-9_-]{86}$/.test(signature)) return false;
     const sig = Buffer.from(signature, 'base64url');
-    if (sig.length !== 64) return false;
+    if (sig.length !== 64 || sig.toString('base64url') !== signature) return false;
     return verify(null, message(purpose, fields), key, sig);
   } catch {
     return false;

@@ -5,13 +5,15 @@ import Type from 'typebox';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** What the agent knows about itself and its server; written once at enrolment. */
+const B64url43 = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
+/** What identifies a connection is checked here, at start-up, rather than failing on every auth frame. */
 export const Identity = Type.Object({
-  hostId: Type.String(),
-  privateKeyPem: Type.String(),
-  publicKey: Type.String(),
-  serverUrl: Type.String(),
-  serverPublicKey: Type.String(),
-  serverFingerprint: Type.String(),
+  hostId: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }),
+  privateKeyPem: Type.String({ minLength: 1 }),
+  publicKey: B64url43,
+  serverUrl: Type.String({ pattern: '^https?://' }),
+  serverPublicKey: B64url43,
+  serverFingerprint: B64url43,
   enrolledAt: Type.String(),
 });
 export type Identity = Type.Static<typeof Identity>;
@@ -27,7 +29,9 @@ export type SentInventory = Type.Static<typeof SentInventory>;
 const checkIdentity = compileSchema(Identity);
 const checkSent = compileSchema(SentInventory);
 
-export class StateError extends Error {}
+export class StateError extends Error {
+  override name = 'StateError';
+}
 
 /**
  * The agent's durable state directory (mode 0700). Every write is atomic, so a power cut never
@@ -44,22 +48,36 @@ export class AgentState {
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     } catch (cause) {
-      throw new StateError(`cannot create state directory ${this.dir} (run as root, or pass --state-dir)`, { cause });
+      throw new StateError(`cannot create state directory ${this.dir} (${(cause as Error).message}; run as root, or pass --state-dir)`, {
+        cause,
+      });
     }
   }
 
   private read(name: string): unknown {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.file(name), 'utf8'));
+      text = readFileSync(this.file(name), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new StateError(`cannot read ${this.file(name)}`, { cause: err });
+      throw new StateError(`cannot read ${this.file(name)}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      return JSON.parse(text);
+    } catch (cause) {
+      throw new StateError(`${this.file(name)} is damaged (not JSON: ${(cause as Error).message})`, { cause });
     }
   }
 
+  /** The stored identity, undefined when there is none; throws StateError when it is unreadable or damaged. */
   readIdentity(): Identity | undefined {
     const raw = this.read('identity.json');
-    return raw === undefined ? undefined : checkIdentity(raw, 'identity.json');
+    if (raw === undefined) return undefined;
+    try {
+      return checkIdentity(raw, 'identity.json');
+    } catch (cause) {
+      throw new StateError(`${this.file('identity.json')} is damaged (${(cause as Error).message})`, { cause });
+    }
   }
 
   writeIdentity(identity: Identity): void {

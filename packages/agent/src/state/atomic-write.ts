@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -7,14 +7,22 @@ import path from 'node:path';
  */
 export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, data, { mode });
-  const fd = openSync(tmp, 'r+');
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', mode);
+    try {
+      // A stale temporary file left by a crash keeps its old mode when reopened: set it explicitly,
+      // before any secret is written into it.
+      fchmodSync(fd, mode);
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
-  renameSync(tmp, file);
   const dir = openSync(path.dirname(file), 'r');
   try {
     fsyncSync(dir);

@@ -58,12 +58,16 @@ interface Snapshot {
   facts: HostFacts | undefined;
   received: Map<number, PackageEntry[]>;
   count: number;
+  /** Set once the snapshot went over the per-host limit: its remaining parts are refused, not restarted. */
+  refused: boolean;
 }
 
 interface Session {
   ws: WebSocket;
   nonce: string;
   hostId: string | undefined;
+  /** The host id an `auth` being checked claims: a revocation meanwhile must reach this session too. */
+  claimedHostId: string | undefined;
   alive: boolean;
   authTimer: NodeJS.Timeout | undefined;
   /** Messages of one session are handled strictly in order. */
@@ -85,6 +89,25 @@ const FATAL: ReadonlySet<ErrorCode> = new Set([
   'auth_timeout',
 ]);
 
+/** Characters the error schema (SafeText) refuses; schema messages can echo attacker-chosen keys. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+function printable(text: string, maxLength: number): string {
+  const clean = text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return Array.from(clean).slice(0, maxLength).join('');
+}
+
+/** A WebSocket close reason may be at most 123 bytes of UTF-8 (RFC 6455 5.5); ws throws beyond that. */
+function closeReason(text: string): string {
+  let out = '';
+  for (const ch of printable(text, 123)) {
+    if (Buffer.byteLength(out + ch) > 123) break;
+    out += ch;
+  }
+  return out;
+}
+
 export function createAgentGateway(deps: GatewayDeps) {
   const { config, identity, logger, now } = deps;
   const log = logger.child({ module: 'gateway' });
@@ -94,6 +117,8 @@ export function createAgentGateway(deps: GatewayDeps) {
   const sessions = new Set<Session>();
   const byHost = new Map<string, Session>();
   const seen = new Set<string>();
+  /** Offline marks still being written; close() waits for them so none lands after the database closed. */
+  const offlineWrites = new Set<Promise<void>>();
 
   function send<K extends keyof ServerMessageBodies & string>(s: Session, type: K, body: ServerMessageBodies[K], ref?: string) {
     if (s.closed) return;
@@ -102,24 +127,28 @@ export function createAgentGateway(deps: GatewayDeps) {
 
   function fail(s: Session, err: BrierError, ref?: string) {
     deps.metrics?.protocolError(err.code);
-    send(s, 'error', { code: err.code, message: err.message.slice(0, 1024), ...(ref ? { ref } : {}) });
+    send(s, 'error', { code: err.code, message: printable(err.message, 1024), ...(ref ? { ref } : {}) });
     if (FATAL.has(err.code)) close(s, err.code, err.message);
   }
 
   function close(s: Session, code: ErrorCode, reason: string) {
     if (s.closed) return;
-    s.ws.close(wsCloseCodeOf(code), reason.slice(0, 120));
+    s.ws.close(wsCloseCodeOf(code), closeReason(reason));
     s.closed = true;
   }
 
   async function authenticate(s: Session, body: { hostId: string; nonce: string; signature: string }) {
     if (s.hostId) throw new BrierError('invalid_message', 'already authenticated');
+    s.claimedHostId = body.hostId;
     const host = await deps.hosts.get(body.hostId);
+    // The socket may have gone (peer left, auth timeout) while we waited: never register a dead session.
+    if (s.closed) return;
     if (!host) throw new BrierError('host_unknown', 'no host with that id');
     if (!verifyFields(host.publicKey, PURPOSE.authAnswer, [s.nonce, host.id, identity.fingerprint], body.signature)) {
       throw new BrierError('bad_signature', 'challenge answer does not verify');
     }
     if (host.status === 'revoked' || (await deps.hosts.isKeyRevoked(host.publicKey))) throw new BrierError('host_revoked');
+    if (s.closed) return;
     if (host.status === 'pending') throw new BrierError('host_pending', 'an administrator must approve this host');
     clearTimeout(s.authTimer);
     s.authTimer = undefined;
@@ -127,8 +156,9 @@ export function createAgentGateway(deps: GatewayDeps) {
     if (previous && previous !== s) close(previous, 'superseded', 'replaced by a newer connection');
     s.hostId = host.id;
     byHost.set(host.id, s);
-    await deps.hosts.setOnline(host.id, true, now());
+    // Counted together with hostId, so the close handler's decrement always pairs with it.
     deps.metrics?.sessionOpened();
+    await deps.hosts.setOnline(host.id, true, now());
     send(s, 'auth.ok', {
       hostId: host.id,
       signature: signFields(identity.privateKey, PURPOSE.authAck, [body.nonce, host.id]),
@@ -146,9 +176,10 @@ export function createAgentGateway(deps: GatewayDeps) {
     if (body.part >= body.parts) throw new BrierError('invalid_message', 'part must be below parts');
     let snap = s.snapshot;
     if (!snap || snap.id !== body.snapshotId) {
-      snap = { id: body.snapshotId, parts: body.parts, hash: body.hash, facts: undefined, received: new Map(), count: 0 };
+      snap = { id: body.snapshotId, parts: body.parts, hash: body.hash, facts: undefined, received: new Map(), count: 0, refused: false };
       s.snapshot = snap;
     }
+    if (snap.refused) throw new BrierError('inventory_too_large', 'this snapshot was already refused as too large');
     if (snap.parts !== body.parts || snap.hash !== body.hash) {
       s.snapshot = undefined;
       throw new BrierError('invalid_message', 'snapshot parts disagree on parts or hash');
@@ -156,7 +187,10 @@ export function createAgentGateway(deps: GatewayDeps) {
     if (snap.received.has(body.part)) throw new BrierError('invalid_message', 'snapshot part sent twice');
     snap.count += body.packages.length;
     if (snap.count > MAX_PACKAGES_PER_HOST) {
-      s.snapshot = undefined;
+      // Keep only the marker (not the packages): otherwise the later parts of the same snapshot
+      // would silently start a fresh one and count from zero again.
+      snap.received.clear();
+      snap.refused = true;
       throw new BrierError('inventory_too_large', `more than ${MAX_PACKAGES_PER_HOST} packages`);
     }
     snap.received.set(body.part, body.packages);
@@ -175,6 +209,8 @@ export function createAgentGateway(deps: GatewayDeps) {
   }
 
   async function dispatch(s: Session, frame: Buffer) {
+    // After a fatal error or a revocation the session is over: frames still in flight change nothing.
+    if (s.closed) return;
     let msgId: string | undefined;
     try {
       const msg = codec.decode(frame);
@@ -200,6 +236,7 @@ export function createAgentGateway(deps: GatewayDeps) {
       ws,
       nonce: randomToken(),
       hostId: undefined,
+      claimedHostId: undefined,
       alive: true,
       authTimer: undefined,
       queue: Promise.resolve(),
@@ -218,22 +255,39 @@ export function createAgentGateway(deps: GatewayDeps) {
         return;
       }
       const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      s.queue = s.queue.then(() => dispatch(s, frame));
+      // dispatch handles its own errors; this catch only keeps a bug from rejecting the queue (every
+      // later frame would be skipped) or surfacing as an unhandled rejection that ends the process.
+      s.queue = s.queue
+        .then(() => dispatch(s, frame))
+        .catch((err: unknown) => {
+          log.error({ err, hostId: s.hostId }, 'agent session failed');
+          s.closed = true;
+          ws.terminate();
+        });
     });
-    ws.on('error', (err) => {
-      // ws reports an oversized frame here (then closes with 1009); nothing was handled.
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws reports protocol violations here (oversized frame, invalid UTF-8, bad opcode), then closes
+      // with the matching code (1009, 1007, 1002); nothing was handled.
       log.debug({ err, hostId: s.hostId }, 'agent socket error');
-      deps.metrics?.protocolError('payload_too_large');
+      deps.metrics?.protocolError(err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'payload_too_large' : 'invalid_message');
     });
     ws.on('close', () => {
       s.closed = true;
       clearTimeout(s.authTimer);
       sessions.delete(s);
       const hostId = s.hostId;
-      if (hostId && byHost.get(hostId) === s) {
+      if (!hostId) return;
+      // Every authenticated session was counted once when opened, superseded ones included.
+      deps.metrics?.sessionClosed();
+      if (byHost.get(hostId) === s) {
         byHost.delete(hostId);
-        deps.metrics?.sessionClosed();
-        deps.hosts.setOnline(hostId, false, now()).catch((err: unknown) => log.error({ err, hostId }, 'cannot mark host offline'));
+        // Written after the session's own queue (so after its online mark, whatever the database's
+        // connection pool does), and not at all if a newer session of the host took over meanwhile.
+        const write = s.queue
+          .then(() => (byHost.has(hostId) ? undefined : deps.hosts.setOnline(hostId, false, now())))
+          .catch((err: unknown) => log.error({ err, hostId }, 'cannot mark host offline'))
+          .finally(() => offlineWrites.delete(write));
+        offlineWrites.add(write);
       }
     });
     send(s, 'challenge', { nonce: s.nonce, heartbeatIntervalMs: config.heartbeatIntervalMs });
@@ -259,6 +313,9 @@ export function createAgentGateway(deps: GatewayDeps) {
   heartbeat.unref();
 
   function reject(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}) {
+    // Node removes its own error listener from upgraded sockets: without one, a peer that resets the
+    // connection while we answer would raise an uncaught 'error' and end the process.
+    socket.on('error', () => socket.destroy());
     const extra = Object.entries(headers)
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
@@ -280,8 +337,10 @@ export function createAgentGateway(deps: GatewayDeps) {
     },
     /** Cuts a host's live connection, e.g. after it was revoked. */
     disconnect(hostId: string, code: ErrorCode = 'host_revoked') {
-      const s = byHost.get(hostId);
-      if (s) close(s, code, 'identity withdrawn');
+      // Sessions still checking an answer for this host too: they read its status before the change.
+      for (const s of sessions) {
+        if (s.hostId === hostId || s.claimedHostId === hostId) close(s, code, 'identity withdrawn');
+      }
     },
     isOnline: (hostId: string) => byHost.has(hostId),
     connectedCount: () => byHost.size,
@@ -292,6 +351,7 @@ export function createAgentGateway(deps: GatewayDeps) {
       await Promise.allSettled([...sessions].map((s) => s.queue));
       for (const s of sessions) s.ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await Promise.allSettled([...offlineWrites]);
     },
   };
 }

@@ -42,10 +42,14 @@ export async function createTestServer(options: TestServerOptions = {}) {
     return res.json<{ token: string }>().token;
   }
 
+  // One admin session for all helper calls: logging in per call would trip the login rate limit.
+  let adminToken: string | undefined;
+
   async function createJoinToken(
     body: { autoApprove?: boolean; expiresInHours?: number; maxUses?: number } = { autoApprove: true },
   ): Promise<string> {
-    const token = await login();
+    adminToken ??= await login();
+    const token = adminToken;
     const res = await app.inject({
       method: 'POST',
       url: '/api/v1/enrollment-tokens',
