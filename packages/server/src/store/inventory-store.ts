@@ -7,7 +7,9 @@ import { hosts } from './schema.js';
 /**
  * Inventory writes are bulk statements: the whole package list travels as one jsonb parameter and
  * is expanded server-side with jsonb_to_recordset, so ingesting 1,500 packages is a handful of
- * statements whatever the count (never a row per query).
+ * statements whatever the count (never a row per query). Measured in bench/inventory-ingest.ts:
+ * passing parallel `unnest(text[])` arrays instead was 1.5-1.9x slower, because the accurate row
+ * estimate makes PostgreSQL hash-join the whole catalogue on every upload.
  */
 
 interface Row {
@@ -36,10 +38,17 @@ const RECORDSET = sql.raw('(ecosystem text, name text, version text, arch text, 
 const KEYSET = sql.raw('(ecosystem text, name text, arch text)');
 
 async function upsertCatalogue(db: Db, json: string): Promise<void> {
+  // Only rows not yet in the catalogue reach the insert: `on conflict do nothing` alone would burn
+  // a sequence value per package per upload. The conflict clause stays for concurrent uploads.
   await db.execute(sql`
     insert into software (ecosystem, name, version, arch, source, source_version)
     select distinct x.ecosystem, x.name, x.version, x.arch, x.source, x.source_version
     from jsonb_to_recordset(${json}::jsonb) as x${RECORDSET}
+    where not exists (
+      select 1 from software s
+      where s.ecosystem = x.ecosystem and s.name = x.name and s.version = x.version
+        and s.arch = x.arch and s.source = x.source and s.source_version = x.source_version
+    )
     order by 1, 2, 3, 4, 5, 6
     on conflict do nothing`);
 }
