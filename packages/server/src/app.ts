@@ -1,4 +1,5 @@
 import { MAX_FRAME_BYTES } from '@brier/protocol';
+import AjvCompiler from '@fastify/ajv-compiler';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -26,6 +27,22 @@ import { createStores, type Database } from './store/index.js';
 
 export const VERSION = '0.1.0';
 
+/**
+ * Query strings and params arrive as text, so their validator coerces ("50" -> 50); JSON bodies
+ * already carry types, so theirs does not: `{"hostname": 42}` is refused, not stored as "42".
+ */
+const validatorFactory: AjvCompiler.ValidatorFactory = (externalSchemas, options) => {
+  const factory = AjvCompiler();
+  const coercing = factory(externalSchemas, options);
+  const custom = options && 'customOptions' in options ? options.customOptions : undefined;
+  // The options union includes JTD's, which has no coerceTypes; ours are always the Ajv kind.
+  const strict = factory(externalSchemas, {
+    ...options,
+    customOptions: { ...custom, coerceTypes: false },
+  } as Parameters<AjvCompiler.ValidatorFactory>[1]);
+  return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
+};
+
 export interface BuildServerDeps {
   config: Readonly<ServerConfig>;
   database: Database;
@@ -48,6 +65,7 @@ export async function buildServer(deps: BuildServerDeps) {
     bodyLimit: MAX_FRAME_BYTES,
     trustProxy: config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: validatorFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const stores = createStores(database.db);

@@ -7,7 +7,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.get(
     '/audit',
     {
-      preHandler: authorize(services.auth, 'audit:read'),
+      onRequest: authorize(services.auth, 'audit:read'),
       schema: {
         tags: ['audit'],
         summary: 'Operator actions, newest first',

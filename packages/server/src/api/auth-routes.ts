@@ -48,7 +48,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.post(
     '/auth/logout',
     {
-      preHandler: authorize(auth, null),
+      onRequest: authorize(auth, null),
       schema: { tags: ['auth'], summary: 'Revoke the token used for this request', response: { 204: Type.Null(), ...authErrors } },
     },
     async (request, reply) => {
@@ -61,7 +61,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.get(
     '/auth/me',
     {
-      preHandler: authorize(auth, null),
+      onRequest: authorize(auth, null),
       schema: { tags: ['auth'], summary: 'Who the token belongs to', response: { 200: User, ...authErrors } },
     },
     async (request) => principalOf(request).user,
@@ -78,7 +78,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.post(
     '/api-tokens',
     {
-      preHandler: authorize(auth, null),
+      onRequest: authorize(auth, null),
       schema: {
         tags: ['auth'],
         summary: 'Create a long-lived API token for the calling user (shown once)',
@@ -109,7 +109,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.get(
     '/api-tokens',
     {
-      preHandler: authorize(auth, null),
+      onRequest: authorize(auth, null),
       schema: { tags: ['auth'], summary: "The calling user's live API tokens", response: { 200: List(ApiToken), ...authErrors } },
     },
     async (request) => {
@@ -121,7 +121,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.delete(
     '/api-tokens/:id',
     {
-      preHandler: authorize(auth, null),
+      onRequest: authorize(auth, null),
       schema: {
         tags: ['auth'],
         summary: 'Revoke one of your API tokens',
@@ -140,7 +140,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.get(
     '/users',
     {
-      preHandler: authorize(auth, 'users:manage'),
+      onRequest: authorize(auth, 'users:manage'),
       schema: { tags: ['users'], summary: 'List operators', response: { 200: List(User), ...authErrors } },
     },
     async () => ({ items: await auth.listUsers() }),
@@ -149,7 +149,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.post(
     '/users',
     {
-      preHandler: authorize(auth, 'users:manage'),
+      onRequest: authorize(auth, 'users:manage'),
       schema: {
         tags: ['users'],
         summary: 'Create an operator account',

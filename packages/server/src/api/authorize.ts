@@ -1,5 +1,5 @@
 import { BrierError } from '@brier/protocol';
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { AuthService, Principal } from '../auth/auth-service.js';
 import { can, type Permission } from '../auth/roles.js';
 
@@ -21,8 +21,12 @@ function tokenOf(request: FastifyRequest): string | undefined {
   return request.cookies?.[SESSION_COOKIE];
 }
 
-/** A preHandler that requires a live token whose user holds `permission`. */
-export function authorize(auth: AuthService, permission: Permission | null): preHandlerAsyncHookHandler {
+/**
+ * An onRequest hook that requires a live token whose user holds `permission`. It runs before the
+ * body is read or validated, so a caller without the right learns nothing about the route's schema
+ * and cannot make the server parse a large body.
+ */
+export function authorize(auth: AuthService, permission: Permission | null): onRequestAsyncHookHandler {
   return async (request) => {
     const token = tokenOf(request);
     if (!token) throw new BrierError('unauthenticated', 'send "Authorization: Bearer <token>" (from POST /api/v1/auth/login)');

@@ -22,7 +22,7 @@ export const enrollmentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app.post(
     '/enrollment-tokens',
     {
-      preHandler: authorize(auth, 'enrollment:manage'),
+      onRequest: authorize(auth, 'enrollment:manage'),
       schema: {
         tags: ['enrollment'],
         summary: 'Create a join token; it carries this server’s key fingerprint so agents pin it',
@@ -65,7 +65,7 @@ export const enrollmentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app.get(
     '/enrollment-tokens',
     {
-      preHandler: authorize(auth, 'enrollment:manage'),
+      onRequest: authorize(auth, 'enrollment:manage'),
       schema: {
         tags: ['enrollment'],
         summary: 'List join tokens (secrets are never shown again)',
@@ -78,7 +78,7 @@ export const enrollmentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app.delete(
     '/enrollment-tokens/:id',
     {
-      preHandler: authorize(auth, 'enrollment:manage'),
+      onRequest: authorize(auth, 'enrollment:manage'),
       schema: {
         tags: ['enrollment'],
         summary: 'Revoke a join token',

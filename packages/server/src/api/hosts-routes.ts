@@ -11,7 +11,7 @@ export const hostsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.get(
     '/hosts',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['hosts'],
         summary: 'List enrolled hosts (paged, filtered on the server)',
@@ -34,7 +34,7 @@ export const hostsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.get(
     '/hosts/:id',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['hosts'],
         summary: 'One host with its facts',
@@ -48,7 +48,7 @@ export const hostsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.get(
     '/hosts/:id/software',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['hosts'],
         summary: 'Installed packages of a host; q matches name, source package or version',
@@ -74,7 +74,7 @@ export const hostsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     app.post(
       `/hosts/:id/${action}`,
       {
-        preHandler: manage,
+        onRequest: manage,
         schema: {
           tags: ['hosts'],
           summary:
@@ -90,7 +90,7 @@ export const hostsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.delete(
     '/hosts/:id',
     {
-      preHandler: manage,
+      onRequest: manage,
       schema: {
         tags: ['hosts'],
         summary: 'Delete a host and its inventory (its key stays revoked)',

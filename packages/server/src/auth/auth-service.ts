@@ -52,7 +52,14 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (chosen.length < MIN_PASSWORD_LENGTH) {
         throw new BrierError('bad_request', `BRIER_ADMIN_PASSWORD must be at least ${MIN_PASSWORD_LENGTH} characters`);
       }
-      await users.create({ username: 'admin', passwordHash: await hashPassword(chosen), role: 'admin' });
+      const passwordHash = await hashPassword(chosen);
+      try {
+        await users.create({ username: 'admin', passwordHash, role: 'admin' });
+      } catch (err) {
+        // Another replica starting at the same moment created the admin first: nothing to do.
+        if (await users.findByUsername('admin')) return undefined;
+        throw err;
+      }
       return password ? {} : { generatedPassword: chosen };
     },
 
@@ -62,13 +69,22 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (input.password.length < MIN_PASSWORD_LENGTH)
         throw new BrierError('bad_request', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
       if (await users.findByUsername(input.username)) throw new BrierError('conflict', 'a user with that name exists');
-      return users.create({ username: input.username, passwordHash: await hashPassword(input.password), role: input.role });
+      const passwordHash = await hashPassword(input.password);
+      try {
+        return await users.create({ username: input.username, passwordHash, role: input.role });
+      } catch (err) {
+        // Two concurrent creates both pass the check above; the unique index refuses the second.
+        if (await users.findByUsername(input.username)) throw new BrierError('conflict', 'a user with that name exists', { cause: err });
+        throw err;
+      }
     },
 
     listUsers: () => users.list(),
 
     async login(username: string, password: string) {
-      const user = await users.findByUsername(username);
+      // A name no account can have (say, one with a NUL byte, which PostgreSQL cannot even compare)
+      // is an unknown user: no query, and the same answer as any other unknown name.
+      const user = USERNAME.test(username) ? await users.findByUsername(username) : undefined;
       // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
       const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
       if (!user || !ok || user.disabled) throw new BrierError('invalid_credentials', 'unknown user or wrong password');
@@ -89,7 +105,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     async logout(principal: Principal): Promise<void> {
-      await accessTokens.revoke(principal.tokenId, principal.user.id, now());
+      await accessTokens.revoke(principal.tokenId, principal.tokenKind, principal.user.id, now());
     },
 
     async createApiToken(userId: string, name: string, expiresInDays: number) {
@@ -100,7 +116,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     listApiTokens: (userId: string) => accessTokens.listApiTokens(userId),
 
     async revokeApiToken(userId: string, id: string): Promise<void> {
-      if (!(await accessTokens.revoke(id, userId, now()))) throw new BrierError('not_found', 'no such API token');
+      if (!(await accessTokens.revoke(id, 'api', userId, now()))) throw new BrierError('not_found', 'no such API token');
     },
   };
 }

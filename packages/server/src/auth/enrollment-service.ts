@@ -75,6 +75,11 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps) {
       const parsed = parseJoinToken(req.token);
       if (!parsed) throw new BrierError('token_invalid', 'join token is malformed');
       if (parsed.fingerprint !== identity.fingerprint) throw new BrierError('token_invalid', 'join token was issued by another server');
+      // Keys are compared as strings (uniqueness, the revoked list), so only one spelling may name a key:
+      // 32 bytes leave 2 spare bits in 43 base64url characters.
+      if (Buffer.from(req.publicKey, 'base64url').toString('base64url') !== req.publicKey) {
+        throw new BrierError('bad_request', 'publicKey must be the canonical base64url of 32 bytes');
+      }
       const secretHash = sha256Hex(parsed.secret);
       if (!verifyFields(req.publicKey, PURPOSE.enroll, [secretHash, req.nonce, req.publicKey], req.signature)) {
         throw new BrierError('bad_signature', 'proof of key possession does not verify');

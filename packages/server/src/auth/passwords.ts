@@ -17,14 +17,26 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
+/**
+ * Never throws: a malformed stored hash (wrong scheme, out-of-range or non-power-of-two parameters,
+ * a key of the wrong length) simply does not verify. Parameters are bounded so a tampered hash
+ * cannot make one login cost minutes of CPU or more memory than `maxmem`.
+ */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [N, r, p] = parts.slice(1, 4).map(Number);
-  if (!N || !r || !p) return false;
+  const [N = 0, r = 0, p = 0] = parts.slice(1, 4).map((part) => (/^[1-9][0-9]{0,9}$/.test(part) ? Number(part) : 0));
+  if (N < 2 || N > 2 ** 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) return false;
+  const salt = Buffer.from(parts[4] ?? '', 'base64url');
   const expected = Buffer.from(parts[5] ?? '', 'base64url');
-  const key = await derive(password, Buffer.from(parts[4] ?? '', 'base64url'), { N, r, p, maxmem: PARAMS.maxmem });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (salt.length === 0 || expected.length !== KEY_LENGTH) return false;
+  try {
+    const key = await derive(password, salt, { N, r, p, maxmem: PARAMS.maxmem });
+    return timingSafeEqual(key, expected);
+  } catch {
+    // Parameters within the bounds above can still exceed maxmem together (N * r too large).
+    return false;
+  }
 }
 
 /** A hash of a random password nobody knows: verifying against it costs the same as a real one. */

@@ -39,7 +39,8 @@ export interface AccessTokensStore {
   /** The live token with this hash and its user, or undefined when unknown, revoked or expired at `now`. */
   findLive(tokenHash: string, now: Date): Promise<{ token: AccessToken; user: User } | undefined>;
   touch(id: string, at: Date): Promise<void>;
-  revoke(id: string, userId: string | null, at: Date): Promise<boolean>;
+  /** Revokes a live token of `kind`, only if it belongs to `userId` when one is given. */
+  revoke(id: string, kind: AccessTokenKind, userId: string | null, at: Date): Promise<boolean>;
   listApiTokens(userId: string): Promise<AccessToken[]>;
 }
 

@@ -8,8 +8,6 @@ export interface HostsServiceDeps {
   now: () => Date;
   /** Called after a host is revoked or deleted so a live connection is cut at once. */
   onIdentityWithdrawn?: (hostId: string) => void;
-  /** Called after a host is approved so a waiting agent can be let in without delay. */
-  onApproved?: (hostId: string) => void;
 }
 
 export function createHostsService(deps: HostsServiceDeps) {
@@ -31,7 +29,6 @@ export function createHostsService(deps: HostsServiceDeps) {
       at,
     });
     if (status === 'revoked') deps.onIdentityWithdrawn?.(id);
-    if (status === 'approved') deps.onApproved?.(id);
     return updated;
   }
 

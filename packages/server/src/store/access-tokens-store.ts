@@ -41,8 +41,8 @@ export function createAccessTokensStore(db: Db): AccessTokensStore {
     async touch(id, at) {
       await db.update(accessTokens).set({ lastUsedAt: at }).where(eq(accessTokens.id, id));
     },
-    async revoke(id, userId, at) {
-      const conditions = [eq(accessTokens.id, id), isNull(accessTokens.revokedAt)];
+    async revoke(id, kind, userId, at) {
+      const conditions = [eq(accessTokens.id, id), eq(accessTokens.kind, kind), isNull(accessTokens.revokedAt)];
       if (userId) conditions.push(eq(accessTokens.userId, userId));
       const rows = await db
         .update(accessTokens)

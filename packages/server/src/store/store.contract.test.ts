@@ -85,8 +85,9 @@ describe.each(drivers)('the store on $name', (driver) => {
     expect((await stores.accessTokens.findLive(`h${n}`, at))?.user.id).toBe(user.id);
     expect(await stores.accessTokens.findLive(`h${n}`, new Date(at.getTime() + 61_000))).toBeUndefined();
     expect((await stores.accessTokens.listApiTokens(user.id)).map((t) => t.id)).toEqual([token.id]);
-    expect(await stores.accessTokens.revoke(token.id, user.id, at)).toBe(true);
-    expect(await stores.accessTokens.revoke(token.id, user.id, at)).toBe(false);
+    expect(await stores.accessTokens.revoke(token.id, 'session', user.id, at)).toBe(false);
+    expect(await stores.accessTokens.revoke(token.id, 'api', user.id, at)).toBe(true);
+    expect(await stores.accessTokens.revoke(token.id, 'api', user.id, at)).toBe(false);
     expect(await stores.accessTokens.findLive(`h${n}`, at)).toBeUndefined();
   });
 
