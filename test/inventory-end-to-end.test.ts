@@ -61,7 +61,7 @@ describe.each(databases())('an enrolled machine on $name', (db) => {
   it.runIf(hasDpkg)('shows the host with exactly the packages and versions dpkg reports', async () => {
     const state = await tempDir('brier-agent-');
     const joinToken = await server.createJoinToken({ autoApprove: true });
-    const { agent, identity } = await startRealAgent({ server, baseUrl, stateDir: state.dir, joinToken });
+    const { agent, identity } = await startRealAgent({ baseUrl, stateDir: state.dir, joinToken });
     cleanups.push(() => agent.stop(), state.cleanup);
 
     await eventually(() => packageCount(identity.hostId), 30_000, 'first inventory');
@@ -110,7 +110,7 @@ describe.each(databases())('an enrolled machine on $name', (db) => {
     const state = await tempDir('brier-agent-');
     cleanups.push(state.cleanup);
     const joinToken = await server.createJoinToken({ autoApprove: true });
-    const { agent, identity } = await startRealAgent({ server, baseUrl, stateDir: state.dir, joinToken, dpkgAdmindir: admindir });
+    const { agent, identity } = await startRealAgent({ baseUrl, stateDir: state.dir, joinToken, dpkgAdmindir: admindir });
     cleanups.push(() => agent.stop());
     await eventually(async () => ((await packageCount(identity.hostId)) === 1 ? true : undefined), 30_000, 'first inventory');
     const fullBefore = await metric(baseUrl, 'brier_inventory_packages_ingested_total', { mode: 'full' });
@@ -137,7 +137,7 @@ describe.each(databases())('an enrolled machine on $name', (db) => {
     // change after it still travels as a delta (frames of one connection are handled in order, so
     // any full upload on reconnect would have been counted before this delta was).
     await agent.stop();
-    const again = await startRealAgent({ server, baseUrl, stateDir: state.dir, joinToken, dpkgAdmindir: admindir });
+    const again = await startRealAgent({ baseUrl, stateDir: state.dir, joinToken, dpkgAdmindir: admindir });
     cleanups.push(() => again.agent.stop());
     await eventually(async () =>
       (await api<{ online: boolean }>('GET', `/api/v1/hosts/${identity.hostId}`)).body.online ? true : undefined,
@@ -162,7 +162,7 @@ describe.each(databases())('an enrolled machine on $name', (db) => {
     await mkdir(admindir, { recursive: true });
     await writeFile(path.join(admindir, 'status'), '');
     const joinToken = await server.createJoinToken({ autoApprove: true });
-    const { agent, identity } = await startRealAgent({ server, baseUrl, stateDir: state.dir, joinToken, dpkgAdmindir: admindir });
+    const { agent, identity } = await startRealAgent({ baseUrl, stateDir: state.dir, joinToken, dpkgAdmindir: admindir });
     cleanups.push(() => agent.stop());
     await eventually(async () =>
       (await api<{ online: boolean }>('GET', `/api/v1/hosts/${identity.hostId}`)).body.online ? true : undefined,

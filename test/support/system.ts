@@ -10,7 +10,6 @@ import { collectInventory } from '../../packages/agent/src/collectors/inventory.
 import { enroll } from '../../packages/agent/src/enroll.js';
 import { runCommand } from '../../packages/agent/src/run-command.js';
 import { AgentState } from '../../packages/agent/src/state/agent-state.js';
-import { createTestServer, type TestServer } from '../../packages/server/src/testing/test-server.js';
 import { hasPostgres, postgresAdminUrl } from './pg-available.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 
@@ -82,7 +81,6 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 }
 
 export interface RealAgentOptions {
-  server: TestServer;
   baseUrl: string;
   stateDir: string;
   joinToken: string;
@@ -119,7 +117,9 @@ export async function startRealAgent(options: RealAgentOptions) {
 
 /** Installed packages as dpkg itself reports them: configured status (installed or trigger-pending). */
 export async function dpkgInstalled(admindir?: string): Promise<string[]> {
-  const args = [...(admindir ? [`--admindir=${admindir}`] : []), '-W', '-f=${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n'];
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Field} is dpkg-query's format syntax.
+  const format = '-f=${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n';
+  const args = [...(admindir ? [`--admindir=${admindir}`] : []), '-W', format];
   const { stdout } = await exec('dpkg-query', args, { maxBuffer: 64 * 1024 * 1024 });
   return stdout
     .split('\n')

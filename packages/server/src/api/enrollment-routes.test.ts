@@ -11,18 +11,9 @@ import {
   signFields,
   verifyFields,
 } from '@brier/protocol';
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../testing/expect-problem.js';
 import { createTestServer, type TestServer } from '../testing/test-server.js';
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json<{ type: string; title: string; status: number; code: string }>();
-  expect(body).toMatchObject({ status, code, type: `https://brier.dev/problems/${code}` });
-  expect(typeof body.title).toBe('string');
-  return body;
-}
 
 interface TokenInfo {
   id: string;

@@ -1,16 +1,6 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../testing/expect-problem.js';
 import { createTestServer, type TestServer } from '../testing/test-server.js';
-
-/** Asserts an RFC 9457 problem document with Brier's stable `code`, and returns it. */
-function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json<{ type: string; title: string; status: number; code: string; detail?: string }>();
-  expect(body).toMatchObject({ status, code, type: `https://brier.dev/problems/${code}` });
-  expect(typeof body.title).toBe('string');
-  return body;
-}
 
 describe('problem+json errors', () => {
   let s: TestServer;

@@ -92,7 +92,7 @@ describe.each(drivers)('the store on $name', (driver) => {
   });
 
   it('consumes a join token once per enrolment and never beyond its use count, even concurrently', async () => {
-    const token = await stores.enrollmentTokens.create({
+    await stores.enrollmentTokens.create({
       secretHash: `s${++n}`,
       createdBy: null,
       autoApprove: true,
