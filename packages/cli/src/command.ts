@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ApiClient } from './api-client.js';
+import { formatJson } from './output.js';
 
 /** Everything the CLI may touch of the outside world; `main.ts` builds the real one, tests a fake. */
 export interface CliIo {
@@ -59,8 +60,11 @@ export const EXIT_API_ERROR = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_ABORTED = 130;
 
-type OptionSpec = { type: 'string' | 'boolean'; short?: string };
-type OptionValues<O extends Record<string, OptionSpec>> = {
+/** A handler for one word of a command group, such as `list` in `brier hosts list`. */
+export type Subcommand = (args: string[], ctx: CommandContext) => Promise<number>;
+
+export type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+export type OptionValues<O extends Record<string, OptionSpec>> = {
   [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
 };
 
@@ -131,6 +135,12 @@ export function idSegment(id: string, usage: string): string {
   return encodeURIComponent(id);
 }
 
+/** A command made of sub-commands, such as `brier hosts`; see `dispatchSubcommand`. */
+export function commandGroup(spec: Omit<Command, 'run'> & { subcommands: Record<string, Subcommand> }): Command {
+  const { name, summary, usage, subcommands } = spec;
+  return { name, summary, usage, run: (args, ctx) => dispatchSubcommand(name, usage, subcommands, args, ctx) };
+}
+
 /**
  * Sub-command dispatch for `brier hosts list`, `brier tokens create`, ...: the first word picks the
  * handler; `--help` or no word prints the group's usage.
@@ -138,19 +148,44 @@ export function idSegment(id: string, usage: string): string {
 export async function dispatchSubcommand(
   group: string,
   usage: string,
-  handlers: Record<string, (args: string[], ctx: CommandContext) => Promise<number>>,
+  handlers: Record<string, Subcommand>,
   args: string[],
   ctx: CommandContext,
 ): Promise<number> {
   const [word, ...rest] = args;
-  if (word === '--help' || word === '-h') {
-    ctx.io.stdout(usage);
-    return EXIT_OK;
-  }
+  if (word === '--help' || word === '-h') return printUsage(ctx, usage);
   if (word === undefined) throw new UsageError(`missing ${group} sub-command`, usage);
   const handler = Object.hasOwn(handlers, word) ? handlers[word] : undefined;
   if (handler === undefined) throw new UsageError(`unknown ${group} sub-command '${word}'`, usage);
   return handler(rest, ctx);
+}
+
+/** The answer to `--help`: the usage text on stdout, exit 0. */
+function printUsage(ctx: CommandContext, usage: string): number {
+  ctx.io.stdout(usage);
+  return EXIT_OK;
+}
+
+/**
+ * A handler that starts as they all do: `args` parsed by `parseCommandArgs` against `options` and
+ * `operands`, and `--help` answered with `usage` before `run` is called.
+ */
+export function withParsedArgs<O extends Record<string, OptionSpec>>(
+  spec: { usage: string; options: O; operands?: string[] },
+  run: (parsed: { values: OptionValues<O>; positionals: string[] }, ctx: CommandContext) => Promise<number>,
+): Subcommand {
+  const { usage, options } = spec;
+  return async (args, ctx) => {
+    const { values, positionals, help } = parseCommandArgs(args, options, usage, { names: spec.operands ?? [] });
+    if (help) return printUsage(ctx, usage);
+    return run({ values, positionals }, ctx);
+  };
+}
+
+/** The server's answer as JSON under `--json`, otherwise the text `render` makes of it; exit 0. */
+export function printResult<T>(ctx: CommandContext, json: boolean | undefined, value: T, render: (value: T) => string): number {
+  ctx.io.stdout(json ? formatJson(value) : render(value));
+  return EXIT_OK;
 }
 
 /**
@@ -168,3 +203,10 @@ export const JSON_OPTION = { json: { type: 'boolean' } } as const;
 export const SERVER_HELP = '  --server URL         Brier server (default: $BRIER_SERVER, then the saved login)';
 export const JSON_HELP = '  --json               Print the server response as JSON';
 export const HELP_HELP = '  -h, --help           Show this help';
+
+/** `--server` and `--json`, for commands that print what the server answers. */
+export const SERVER_JSON_OPTIONS = { ...SERVER_OPTION, ...JSON_OPTION } as const;
+
+/** The option lines that close the usage of a command taking SERVER_JSON_OPTIONS, and of one taking SERVER_OPTION. */
+export const SERVER_JSON_HELP = `${SERVER_HELP}\n${JSON_HELP}\n${HELP_HELP}`;
+export const SERVER_ONLY_HELP = `${SERVER_HELP}\n${HELP_HELP}`;

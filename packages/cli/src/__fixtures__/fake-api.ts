@@ -3,8 +3,10 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { CliIo } from '../command.js';
 import { isUnsafeCodePoint } from '../output.js';
+import { runCli } from '../run-cli.js';
 
 /**
  * A stand-in Brier API for CLI unit tests: a real HTTP server on 127.0.0.1:0 that answers canned
@@ -130,6 +132,65 @@ export function testIo(options: {
 export async function tempConfigDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'brier-cli-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  prompts: TestIo['prompts'];
+}
+
+export interface FakeApiHarness {
+  /** The current test's fake API; a stable handle, so it can be destructured at module level. */
+  api: FakeApi;
+  /** Runs the CLI against `api` with BRIER_SERVER and BRIER_TOKEN=tok set, in a fresh config dir. */
+  cli: (args: string[], extra?: { stdin?: string; answers?: string[] }) => Promise<CliRun>;
+}
+
+/**
+ * Registers beforeEach/afterEach hooks that give every test its own fake API answering `routes`
+ * and its own temporary config directory, and tear both down afterwards.
+ */
+export function useFakeApi(routes: Record<string, Route>): FakeApiHarness {
+  let current: FakeApi | undefined;
+  let configDir = '';
+  let cleanup: () => Promise<void> = async () => {};
+
+  beforeEach(async () => {
+    current = await startFakeApi(routes);
+    ({ dir: configDir, cleanup } = await tempConfigDir());
+  });
+
+  afterEach(async () => {
+    await current?.close();
+    await cleanup();
+  });
+
+  const now = (): FakeApi => {
+    if (current === undefined) throw new Error('the fake API only runs inside a test');
+    return current;
+  };
+  const api: FakeApi = {
+    get url() {
+      return now().url;
+    },
+    get requests() {
+      return now().requests;
+    },
+    get routes() {
+      return now().routes;
+    },
+    close: () => now().close(),
+  };
+
+  async function cli(args: string[], extra: { stdin?: string; answers?: string[] } = {}): Promise<CliRun> {
+    const t = testIo({ configDir, env: { BRIER_SERVER: api.url, BRIER_TOKEN: 'tok' }, ...extra });
+    const code = await runCli(args, t.io);
+    return { code, stdout: t.stdout(), stderr: t.stderr(), prompts: t.prompts };
+  }
+
+  return { api, cli };
 }
 
 export const HOSTS = [

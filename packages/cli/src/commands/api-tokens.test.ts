@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeApi, startFakeApi, tempConfigDir, testIo } from '../__fixtures__/fake-api.js';
-import { runCli } from '../run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { useFakeApi } from '../__fixtures__/fake-api.js';
 
 const CREATED = { id: 'at-1', token: 'brier-api-xyz', name: 'ci pipeline', expiresAt: '2024-08-01T00:00:00.000Z' };
 const TOKENS = [
@@ -14,28 +13,11 @@ const TOKENS = [
   },
 ];
 
-let api: FakeApi;
-let configDir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  api = await startFakeApi({
-    'POST /api/v1/api-tokens': { status: 201, body: CREATED },
-    'GET /api/v1/api-tokens': { body: { items: TOKENS } },
-    'DELETE /api/v1/api-tokens/at-1': { status: 204 },
-  });
-  ({ dir: configDir, cleanup } = await tempConfigDir());
+const { api, cli } = useFakeApi({
+  'POST /api/v1/api-tokens': { status: 201, body: CREATED },
+  'GET /api/v1/api-tokens': { body: { items: TOKENS } },
+  'DELETE /api/v1/api-tokens/at-1': { status: 204 },
 });
-
-afterEach(async () => {
-  await api.close();
-  await cleanup();
-});
-
-function cli(args: string[]) {
-  const t = testIo({ configDir, env: { BRIER_SERVER: api.url, BRIER_TOKEN: 'tok' } });
-  return runCli(args, t.io).then((code) => ({ code, stdout: t.stdout(), stderr: t.stderr() }));
-}
 
 describe('brier api-tokens', () => {
   it('creates a token with a name and lifetime and shows it once', async () => {

@@ -1,20 +1,16 @@
-import { isRecord, itemsOf } from '../api-client.js';
+import { isRecord } from '../api-client.js';
 import {
-  type Command,
-  type CommandContext,
-  dispatchSubcommand,
-  EXIT_OK,
-  HELP_HELP,
-  idSegment,
+  commandGroup,
   intOption,
-  JSON_HELP,
-  JSON_OPTION,
-  parseCommandArgs,
-  SERVER_HELP,
-  SERVER_OPTION,
+  printResult,
+  SERVER_JSON_HELP,
+  SERVER_JSON_OPTIONS,
+  SERVER_ONLY_HELP,
   UsageError,
+  withParsedArgs,
 } from '../command.js';
-import { cell, formatFields, formatJson, formatTable, timestamp } from '../output.js';
+import { cell, formatFields, timestamp } from '../output.js';
+import { deleteByIdSubcommand, listSubcommand } from '../resource-commands.js';
 
 export interface CreatedApiToken {
   id: string | number;
@@ -39,9 +35,7 @@ setting BRIER_TOKEN. The token is shown only once.
 Options:
   --name NAME          What the token is for (required)
   --expires-in-days N  Token stops working after N days (server default when omitted)
-${SERVER_HELP}
-${JSON_HELP}
-${HELP_HELP}
+${SERVER_JSON_HELP}
 `;
 
 const listUsage = `Usage: brier api-tokens list [--json]
@@ -49,9 +43,7 @@ const listUsage = `Usage: brier api-tokens list [--json]
 List your API tokens (the secret token values are never shown again).
 
 Options:
-${SERVER_HELP}
-${JSON_HELP}
-${HELP_HELP}
+${SERVER_JSON_HELP}
 `;
 
 const revokeUsage = `Usage: brier api-tokens revoke ID
@@ -59,8 +51,7 @@ const revokeUsage = `Usage: brier api-tokens revoke ID
 Revoke an API token; requests using it are refused from then on.
 
 Options:
-${SERVER_HELP}
-${HELP_HELP}
+${SERVER_ONLY_HELP}
 `;
 
 const usage = `Usage: brier api-tokens <sub-command> [options]
@@ -75,77 +66,38 @@ Sub-commands:
 Run 'brier api-tokens <sub-command> --help' for its options.
 `;
 
-export const apiTokensCommand: Command = {
+const create = withParsedArgs(
+  { usage: createUsage, options: { ...SERVER_JSON_OPTIONS, name: { type: 'string' }, 'expires-in-days': { type: 'string' } } },
+  async ({ values }, ctx) => {
+    if (values.name === undefined || values.name.trim() === '') throw new UsageError('--name is required', createUsage);
+    const body = { name: values.name, expiresInDays: intOption('expires-in-days', values['expires-in-days'], createUsage, 1) };
+    const { client } = await ctx.session(values.server);
+    const created = await client.post<CreatedApiToken>('/api-tokens', body);
+    return printResult(ctx, values.json, created, () => {
+      const t: Partial<CreatedApiToken> = isRecord(created) ? created : {};
+      const fields = formatFields([
+        ['Token', cell(t.token)],
+        ['ID', cell(t.id)],
+        ['Name', cell(t.name)],
+        ['Expires', timestamp(t.expiresAt, 'never')],
+      ]);
+      return `${fields}\nThe token is shown only this once; store it now. Use it with BRIER_TOKEN=<token>.\n`;
+    });
+  },
+);
+
+const list = listSubcommand<ApiToken>({
+  usage: listUsage,
+  request: '/api-tokens',
+  headers: ['ID', 'NAME', 'CREATED', 'EXPIRES', 'LAST USED'],
+  row: (t) => [cell(t.id), cell(t.name), timestamp(t.createdAt), timestamp(t.expiresAt, 'never'), timestamp(t.lastUsedAt, 'never')],
+});
+
+const revoke = deleteByIdSubcommand({ usage: revokeUsage, collection: '/api-tokens', noun: 'API token', done: 'revoked' });
+
+export const apiTokensCommand = commandGroup({
   name: 'api-tokens',
   summary: 'Create, list and revoke API tokens for scripts',
   usage,
-  run: (args, ctx) => dispatchSubcommand('api-tokens', usage, { create, list, revoke }, args, ctx),
-};
-
-async function create(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, help } = parseCommandArgs(
-    args,
-    { ...SERVER_OPTION, ...JSON_OPTION, name: { type: 'string' }, 'expires-in-days': { type: 'string' } },
-    createUsage,
-  );
-  if (help) {
-    ctx.io.stdout(createUsage);
-    return EXIT_OK;
-  }
-  if (values.name === undefined || values.name.trim() === '') throw new UsageError('--name is required', createUsage);
-  const body = { name: values.name, expiresInDays: intOption('expires-in-days', values['expires-in-days'], createUsage, 1) };
-  const { client } = await ctx.session(values.server);
-  const created = await client.post<CreatedApiToken>('/api-tokens', body);
-  if (values.json) {
-    ctx.io.stdout(formatJson(created));
-    return EXIT_OK;
-  }
-  const t: Partial<CreatedApiToken> = isRecord(created) ? created : {};
-  ctx.io.stdout(
-    formatFields([
-      ['Token', cell(t.token)],
-      ['ID', cell(t.id)],
-      ['Name', cell(t.name)],
-      ['Expires', timestamp(t.expiresAt, 'never')],
-    ]),
-  );
-  ctx.io.stdout('\nThe token is shown only this once; store it now. Use it with BRIER_TOKEN=<token>.\n');
-  return EXIT_OK;
-}
-
-async function list(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, help } = parseCommandArgs(args, { ...SERVER_OPTION, ...JSON_OPTION }, listUsage);
-  if (help) {
-    ctx.io.stdout(listUsage);
-    return EXIT_OK;
-  }
-  const { client } = await ctx.session(values.server);
-  const items = itemsOf<ApiToken>(await client.get<unknown>('/api-tokens'));
-  if (values.json) {
-    ctx.io.stdout(formatJson(items));
-    return EXIT_OK;
-  }
-  const rows = items.map((t) => [
-    cell(t.id),
-    cell(t.name),
-    timestamp(t.createdAt),
-    timestamp(t.expiresAt, 'never'),
-    timestamp(t.lastUsedAt, 'never'),
-  ]);
-  ctx.io.stdout(formatTable(['ID', 'NAME', 'CREATED', 'EXPIRES', 'LAST USED'], rows));
-  return EXIT_OK;
-}
-
-async function revoke(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals, help } = parseCommandArgs(args, SERVER_OPTION, revokeUsage, { names: ['ID'] });
-  if (help) {
-    ctx.io.stdout(revokeUsage);
-    return EXIT_OK;
-  }
-  const id = positionals[0] ?? '';
-  const path = `/api-tokens/${idSegment(id, revokeUsage)}`;
-  const { client } = await ctx.session(values.server);
-  await client.delete(path);
-  ctx.io.stdout(`API token ${cell(id)} revoked.\n`);
-  return EXIT_OK;
-}
+  subcommands: { create, list, revoke },
+});

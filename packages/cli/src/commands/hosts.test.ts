@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeApi, HOSTS, problem, rawControls, startFakeApi, tempConfigDir, testIo } from '../__fixtures__/fake-api.js';
-import { runCli } from '../run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { HOSTS, problem, rawControls, useFakeApi } from '../__fixtures__/fake-api.js';
 
 const HOST_DETAIL = {
   ...HOSTS[0],
@@ -11,30 +10,13 @@ const HOST_DETAIL = {
   },
 };
 
-let api: FakeApi;
-let configDir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  api = await startFakeApi({
-    'GET /api/v1/hosts': { body: { items: HOSTS, total: 57 } },
-    'GET /api/v1/hosts/h-1': { body: HOST_DETAIL },
-    'POST /api/v1/hosts/h-2/approve': { body: { ...HOSTS[1], status: 'approved' } },
-    'POST /api/v1/hosts/h-1/revoke': { body: { ...HOSTS[0], status: 'revoked' } },
-    'DELETE /api/v1/hosts/h-1': { status: 204 },
-  });
-  ({ dir: configDir, cleanup } = await tempConfigDir());
+const { api, cli } = useFakeApi({
+  'GET /api/v1/hosts': { body: { items: HOSTS, total: 57 } },
+  'GET /api/v1/hosts/h-1': { body: HOST_DETAIL },
+  'POST /api/v1/hosts/h-2/approve': { body: { ...HOSTS[1], status: 'approved' } },
+  'POST /api/v1/hosts/h-1/revoke': { body: { ...HOSTS[0], status: 'revoked' } },
+  'DELETE /api/v1/hosts/h-1': { status: 204 },
 });
-
-afterEach(async () => {
-  await api.close();
-  await cleanup();
-});
-
-function cli(args: string[]) {
-  const t = testIo({ configDir, env: { BRIER_SERVER: api.url, BRIER_TOKEN: 'tok' } });
-  return runCli(args, t.io).then((code) => ({ code, stdout: t.stdout(), stderr: t.stderr() }));
-}
 
 describe('brier hosts list', () => {
   it("prints JSON that parses to exactly the server's items", async () => {

@@ -1,21 +1,18 @@
-import { isRecord, itemsOf, totalOf } from '../api-client.js';
+import { isRecord } from '../api-client.js';
 import {
-  type Command,
-  type CommandContext,
   choiceOption,
-  dispatchSubcommand,
-  EXIT_OK,
-  HELP_HELP,
+  commandGroup,
   idSegment,
   intOption,
-  JSON_HELP,
-  JSON_OPTION,
-  parseCommandArgs,
-  SERVER_HELP,
-  SERVER_OPTION,
+  printResult,
+  SERVER_JSON_HELP,
+  SERVER_JSON_OPTIONS,
+  SERVER_ONLY_HELP,
   UsageError,
+  withParsedArgs,
 } from '../command.js';
-import { cell, formatFields, formatJson, formatTable, timestamp, yesNo } from '../output.js';
+import { cell, formatFields, timestamp, yesNo } from '../output.js';
+import { deleteByIdSubcommand, listSubcommand } from '../resource-commands.js';
 
 /** A host as the API returns it; fields are read defensively since the server may be newer. */
 export interface Host {
@@ -48,6 +45,15 @@ export interface HostFacts {
 
 const STATUSES = ['pending', 'approved', 'revoked'] as const;
 
+const LIST_OPTIONS = {
+  q: { type: 'string' },
+  status: { type: 'string' },
+  online: { type: 'boolean' },
+  offline: { type: 'boolean' },
+  limit: { type: 'string' },
+  offset: { type: 'string' },
+} as const;
+
 const listUsage = `Usage: brier hosts list [--q TEXT] [--status pending|approved|revoked]
                         [--online|--offline] [--limit N] [--offset N] [--json]
 
@@ -60,9 +66,7 @@ Options:
   --offline            Only hosts not connected now
   --limit N            At most N hosts (server default when omitted)
   --offset N           Skip the first N hosts
-${SERVER_HELP}
-${JSON_HELP}
-${HELP_HELP}
+${SERVER_JSON_HELP}
 `;
 
 const showUsage = `Usage: brier hosts show ID [--json]
@@ -70,9 +74,7 @@ const showUsage = `Usage: brier hosts show ID [--json]
 Show one host: status, operating system, hardware and network.
 
 Options:
-${SERVER_HELP}
-${JSON_HELP}
-${HELP_HELP}
+${SERVER_JSON_HELP}
 `;
 
 const approveUsage = `Usage: brier hosts approve ID [--json]
@@ -80,9 +82,7 @@ const approveUsage = `Usage: brier hosts approve ID [--json]
 Approve a pending host so it may receive work.
 
 Options:
-${SERVER_HELP}
-${JSON_HELP}
-${HELP_HELP}
+${SERVER_JSON_HELP}
 `;
 
 const revokeUsage = `Usage: brier hosts revoke ID [--json]
@@ -90,9 +90,7 @@ const revokeUsage = `Usage: brier hosts revoke ID [--json]
 Revoke a host: the server refuses its agent from now on.
 
 Options:
-${SERVER_HELP}
-${JSON_HELP}
-${HELP_HELP}
+${SERVER_JSON_HELP}
 `;
 
 const deleteUsage = `Usage: brier hosts delete ID
@@ -100,8 +98,7 @@ const deleteUsage = `Usage: brier hosts delete ID
 Delete a host from the server.
 
 Options:
-${SERVER_HELP}
-${HELP_HELP}
+${SERVER_ONLY_HELP}
 `;
 
 const usage = `Usage: brier hosts <sub-command> [options]
@@ -116,52 +113,22 @@ Sub-commands:
 Run 'brier hosts <sub-command> --help' for its options.
 `;
 
-export const hostsCommand: Command = {
-  name: 'hosts',
-  summary: 'List, show, approve, revoke and delete hosts',
-  usage,
-  run: (args, ctx) =>
-    dispatchSubcommand(
-      'hosts',
-      usage,
-      { list, show, approve: changeStatus('approve', approveUsage), revoke: changeStatus('revoke', revokeUsage), delete: remove },
-      args,
-      ctx,
-    ),
-};
-
-async function list(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, help } = parseCommandArgs(
-    args,
-    {
-      ...SERVER_OPTION,
-      ...JSON_OPTION,
-      q: { type: 'string' },
-      status: { type: 'string' },
-      online: { type: 'boolean' },
-      offline: { type: 'boolean' },
-      limit: { type: 'string' },
-      offset: { type: 'string' },
-    },
-    listUsage,
-  );
-  if (help) return printUsage(ctx, listUsage);
-  if (values.online && values.offline) throw new UsageError('--online and --offline exclude each other', listUsage);
-  const query = {
-    q: values.q || undefined,
-    status: choiceOption('status', values.status, STATUSES, listUsage),
-    online: values.online ? 'true' : values.offline ? 'false' : undefined,
-    limit: intOption('limit', values.limit, listUsage, 1),
-    offset: intOption('offset', values.offset, listUsage),
-  };
-  const { client } = await ctx.session(values.server);
-  const response = await client.get<unknown>('/hosts', query);
-  const items = itemsOf<Host>(response);
-  if (values.json) {
-    ctx.io.stdout(formatJson(items));
-    return EXIT_OK;
-  }
-  const rows = items.map((h) => [
+const list = listSubcommand<Host, typeof LIST_OPTIONS>({
+  usage: listUsage,
+  options: LIST_OPTIONS,
+  request: ({ values }) => {
+    if (values.online && values.offline) throw new UsageError('--online and --offline exclude each other', listUsage);
+    const query = {
+      q: values.q || undefined,
+      status: choiceOption('status', values.status, STATUSES, listUsage),
+      online: values.online ? 'true' : values.offline ? 'false' : undefined,
+      limit: intOption('limit', values.limit, listUsage, 1),
+      offset: intOption('offset', values.offset, listUsage),
+    };
+    return { path: '/hosts', query };
+  },
+  headers: ['ID', 'HOSTNAME', 'STATUS', 'ONLINE', 'OS', 'PACKAGES', 'LAST SEEN'],
+  row: (h) => [
     cell(h.id),
     cell(h.hostname),
     cell(h.status),
@@ -169,59 +136,38 @@ async function list(args: string[], ctx: CommandContext): Promise<number> {
     osSummary(h.os),
     cell(h.packageCount),
     timestamp(h.lastSeenAt, 'never'),
-  ]);
-  ctx.io.stdout(formatTable(['ID', 'HOSTNAME', 'STATUS', 'ONLINE', 'OS', 'PACKAGES', 'LAST SEEN'], rows));
-  ctx.io.stdout(`${items.length} of ${totalOf(response, items.length)}\n`);
-  return EXIT_OK;
-}
+  ],
+  showTotal: true,
+});
 
-async function show(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals, help } = parseCommandArgs(args, { ...SERVER_OPTION, ...JSON_OPTION }, showUsage, { names: ['ID'] });
-  if (help) return printUsage(ctx, showUsage);
+const show = withParsedArgs({ usage: showUsage, options: SERVER_JSON_OPTIONS, operands: ['ID'] }, async ({ values, positionals }, ctx) => {
   const path = `/hosts/${idSegment(positionals[0] ?? '', showUsage)}`;
   const { client } = await ctx.session(values.server);
   const host = await client.get<Host>(path);
-  if (values.json) {
-    ctx.io.stdout(formatJson(host));
-    return EXIT_OK;
-  }
-  ctx.io.stdout(formatFields(hostFields(isRecord(host) ? host : ({} as Host))));
-  return EXIT_OK;
-}
+  return printResult(ctx, values.json, host, () => formatFields(hostFields(isRecord(host) ? host : ({} as Host))));
+});
 
 function changeStatus(action: 'approve' | 'revoke', usageText: string) {
-  return async (args: string[], ctx: CommandContext): Promise<number> => {
-    const { values, positionals, help } = parseCommandArgs(args, { ...SERVER_OPTION, ...JSON_OPTION }, usageText, { names: ['ID'] });
-    if (help) return printUsage(ctx, usageText);
+  return withParsedArgs({ usage: usageText, options: SERVER_JSON_OPTIONS, operands: ['ID'] }, async ({ values, positionals }, ctx) => {
     const id = positionals[0] ?? '';
     const path = `/hosts/${idSegment(id, usageText)}/${action}`;
     const { client } = await ctx.session(values.server);
     const host = await client.post<Host>(path);
-    if (values.json) {
-      ctx.io.stdout(formatJson(host));
-      return EXIT_OK;
-    }
-    const h: Partial<Host> = isRecord(host) ? host : {};
-    ctx.io.stdout(`Host ${cell(h.id ?? id)} (${cell(h.hostname)}) is now ${cell(h.status)}.\n`);
-    return EXIT_OK;
-  };
+    return printResult(ctx, values.json, host, () => {
+      const h: Partial<Host> = isRecord(host) ? host : {};
+      return `Host ${cell(h.id ?? id)} (${cell(h.hostname)}) is now ${cell(h.status)}.\n`;
+    });
+  });
 }
 
-async function remove(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals, help } = parseCommandArgs(args, SERVER_OPTION, deleteUsage, { names: ['ID'] });
-  if (help) return printUsage(ctx, deleteUsage);
-  const id = positionals[0] ?? '';
-  const path = `/hosts/${idSegment(id, deleteUsage)}`;
-  const { client } = await ctx.session(values.server);
-  await client.delete(path);
-  ctx.io.stdout(`Host ${cell(id)} deleted.\n`);
-  return EXIT_OK;
-}
+const remove = deleteByIdSubcommand({ usage: deleteUsage, collection: '/hosts', noun: 'Host', done: 'deleted' });
 
-function printUsage(ctx: CommandContext, text: string): number {
-  ctx.io.stdout(text);
-  return EXIT_OK;
-}
+export const hostsCommand = commandGroup({
+  name: 'hosts',
+  summary: 'List, show, approve, revoke and delete hosts',
+  usage,
+  subcommands: { list, show, approve: changeStatus('approve', approveUsage), revoke: changeStatus('revoke', revokeUsage), delete: remove },
+});
 
 /** "debian 12", falling back to the platform when the agent could not name a distribution. */
 function osSummary(os: HostOs | null | undefined): string {

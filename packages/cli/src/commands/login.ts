@@ -4,10 +4,10 @@ import {
   type Command,
   EXIT_OK,
   HELP_HELP,
-  parseCommandArgs,
   readPasswordFromStdin,
   SERVER_OPTION,
   UsageError,
+  withParsedArgs,
 } from '../command.js';
 import { writeCredentials } from '../credentials.js';
 import { escapeControl, timestamp } from '../output.js';
@@ -30,45 +30,39 @@ export const loginCommand: Command = {
   name: 'login',
   summary: 'Log in to a server and save the session token',
   usage,
-  run: async (args, ctx) => {
-    const { values, help } = parseCommandArgs(
-      args,
-      { ...SERVER_OPTION, username: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
-      usage,
-    );
-    if (help) {
-      ctx.io.stdout(usage);
+  run: withParsedArgs(
+    { usage, options: { ...SERVER_OPTION, username: { type: 'string' }, 'password-stdin': { type: 'boolean' } } },
+    async ({ values }, ctx) => {
+      const { io } = ctx;
+      const { server } = await resolveServer(io, values.server ?? ctx.globalServer);
+      if (server === undefined) throw new UsageError('no server given: pass --server URL or set BRIER_SERVER', usage);
+
+      const passwordFromStdin = values['password-stdin'] === true;
+      // With --password-stdin, stdin is the password, so there is nothing left to ask the username from.
+      if (passwordFromStdin && values.username === undefined) throw new UsageError('--password-stdin needs --username', usage);
+      const username = values.username ?? (await ask(io, 'Username: ', false, '--username NAME'));
+      if (username.trim() === '') throw new UsageError('username must not be empty', usage);
+      const password = passwordFromStdin ? await readPasswordFromStdin(io) : await ask(io, 'Password: ', true, '--password-stdin');
+      if (password === '') throw new UsageError('password must not be empty', usage);
+
+      if (sendsInClear(server)) io.stderr(`brier: warning: ${server} is plain http; the password crosses the network unencrypted\n`);
+
+      const client = createApiClient({ baseUrl: server, fetch: io.fetch });
+      const response = await client.post<unknown>('/auth/login', { username, password });
+      if (!isRecord(response) || typeof response.token !== 'string' || response.token === '') {
+        throw new ApiError({ title: 'Unexpected response from server', detail: 'login answer has no token' });
+      }
+      const user = isRecord(response.user) ? response.user : {};
+      const savedName = typeof user.username === 'string' ? user.username : username;
+      const path = await writeCredentials(io.configDir, { server, token: response.token, username: savedName });
+
+      const role = typeof user.role === 'string' ? ` (${escapeControl(user.role)})` : '';
+      io.stdout(`Logged in to ${escapeControl(server)} as ${escapeControl(savedName)}${role}.\n`);
+      if (response.expiresAt !== undefined && response.expiresAt !== null) io.stdout(`Session expires ${timestamp(response.expiresAt)}.\n`);
+      io.stderr(`Credentials saved to ${escapeControl(path)}\n`);
       return EXIT_OK;
-    }
-    const { io } = ctx;
-    const { server } = await resolveServer(io, values.server ?? ctx.globalServer);
-    if (server === undefined) throw new UsageError('no server given: pass --server URL or set BRIER_SERVER', usage);
-
-    const passwordFromStdin = values['password-stdin'] === true;
-    // With --password-stdin, stdin is the password, so there is nothing left to ask the username from.
-    if (passwordFromStdin && values.username === undefined) throw new UsageError('--password-stdin needs --username', usage);
-    const username = values.username ?? (await ask(io, 'Username: ', false, '--username NAME'));
-    if (username.trim() === '') throw new UsageError('username must not be empty', usage);
-    const password = passwordFromStdin ? await readPasswordFromStdin(io) : await ask(io, 'Password: ', true, '--password-stdin');
-    if (password === '') throw new UsageError('password must not be empty', usage);
-
-    if (sendsInClear(server)) io.stderr(`brier: warning: ${server} is plain http; the password crosses the network unencrypted\n`);
-
-    const client = createApiClient({ baseUrl: server, fetch: io.fetch });
-    const response = await client.post<unknown>('/auth/login', { username, password });
-    if (!isRecord(response) || typeof response.token !== 'string' || response.token === '') {
-      throw new ApiError({ title: 'Unexpected response from server', detail: 'login answer has no token' });
-    }
-    const user = isRecord(response.user) ? response.user : {};
-    const savedName = typeof user.username === 'string' ? user.username : username;
-    const path = await writeCredentials(io.configDir, { server, token: response.token, username: savedName });
-
-    const role = typeof user.role === 'string' ? ` (${escapeControl(user.role)})` : '';
-    io.stdout(`Logged in to ${escapeControl(server)} as ${escapeControl(savedName)}${role}.\n`);
-    if (response.expiresAt !== undefined && response.expiresAt !== null) io.stdout(`Session expires ${timestamp(response.expiresAt)}.\n`);
-    io.stderr(`Credentials saved to ${escapeControl(path)}\n`);
-    return EXIT_OK;
-  },
+    },
+  ),
 };
 
 async function ask(io: CliIo, question: string, secret: boolean, alternative: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { ApiError, createApiClient } from '../api-client.js';
-import { type Command, EXIT_API_ERROR, EXIT_OK, HELP_HELP, parseCommandArgs, SERVER_HELP, SERVER_OPTION } from '../command.js';
+import { type Command, EXIT_API_ERROR, EXIT_OK, SERVER_ONLY_HELP, SERVER_OPTION, withParsedArgs } from '../command.js';
 import { credentialsPath, deleteCredentials } from '../credentials.js';
 import { escapeControl } from '../output.js';
 import { normalizeServer, resolveServer } from '../resolve-session.js';
@@ -11,20 +11,14 @@ credentials file is deleted. A token in BRIER_TOKEN is left alone (API tokens ar
 revoked with 'brier api-tokens revoke').
 
 Options:
-${SERVER_HELP}
-${HELP_HELP}
+${SERVER_ONLY_HELP}
 `;
 
 export const logoutCommand: Command = {
   name: 'logout',
   summary: 'End the saved session and delete the credentials file',
   usage,
-  run: async (args, ctx) => {
-    const { values, help } = parseCommandArgs(args, SERVER_OPTION, usage);
-    if (help) {
-      ctx.io.stdout(usage);
-      return EXIT_OK;
-    }
+  run: withParsedArgs({ usage, options: SERVER_OPTION }, async ({ values }, ctx) => {
     const { io } = ctx;
     const { server, saved } = await resolveServer(io, values.server ?? ctx.globalServer);
     // Logout undoes login, so it acts on the saved session only, and only for the server it names.
@@ -50,5 +44,5 @@ export const logoutCommand: Command = {
     }
     io.stdout(`Logged out of ${escapeControl(saved.server)}.\n`);
     return EXIT_OK;
-  },
+  }),
 };

@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeApi, rawControls, startFakeApi, tempConfigDir, testIo } from '../__fixtures__/fake-api.js';
-import { runCli } from '../run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { rawControls, useFakeApi } from '../__fixtures__/fake-api.js';
 
 const SOFTWARE = [
   { name: 'openssl', version: '3.0.11-1~deb12u2', arch: 'amd64', ecosystem: 'dpkg', source: 'openssl', sourceVersion: '3.0.11-1~deb12u2' },
@@ -8,24 +7,7 @@ const SOFTWARE = [
   { name: 'pkg\u001b[2J\u2067', version: '1', arch: 'all', ecosystem: 'dpkg' },
 ];
 
-let api: FakeApi;
-let configDir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  api = await startFakeApi({ 'GET /api/v1/hosts/h-1/software': { body: { items: SOFTWARE, total: 3 } } });
-  ({ dir: configDir, cleanup } = await tempConfigDir());
-});
-
-afterEach(async () => {
-  await api.close();
-  await cleanup();
-});
-
-function cli(args: string[]) {
-  const t = testIo({ configDir, env: { BRIER_SERVER: api.url, BRIER_TOKEN: 'tok' } });
-  return runCli(args, t.io).then((code) => ({ code, stdout: t.stdout(), stderr: t.stderr() }));
-}
+const { api, cli } = useFakeApi({ 'GET /api/v1/hosts/h-1/software': { body: { items: SOFTWARE, total: 3 } } });
 
 describe('brier software', () => {
   it("prints JSON that parses to exactly the server's items", async () => {

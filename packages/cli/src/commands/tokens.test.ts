@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeApi, startFakeApi, tempConfigDir, testIo } from '../__fixtures__/fake-api.js';
-import { runCli } from '../run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { useFakeApi } from '../__fixtures__/fake-api.js';
 
 const CREATED = { id: 'et-1', token: 'brier-join-abc123', expiresAt: '2024-05-02T12:00:00.000Z', maxUses: 5, autoApprove: true };
 const TOKENS = [
@@ -26,28 +25,11 @@ const TOKENS = [
   },
 ];
 
-let api: FakeApi;
-let configDir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  api = await startFakeApi({
-    'POST /api/v1/enrollment-tokens': { status: 201, body: CREATED },
-    'GET /api/v1/enrollment-tokens': { body: { items: TOKENS } },
-    'DELETE /api/v1/enrollment-tokens/et-1': { status: 204 },
-  });
-  ({ dir: configDir, cleanup } = await tempConfigDir());
+const { api, cli } = useFakeApi({
+  'POST /api/v1/enrollment-tokens': { status: 201, body: CREATED },
+  'GET /api/v1/enrollment-tokens': { body: { items: TOKENS } },
+  'DELETE /api/v1/enrollment-tokens/et-1': { status: 204 },
 });
-
-afterEach(async () => {
-  await api.close();
-  await cleanup();
-});
-
-function cli(args: string[]) {
-  const t = testIo({ configDir, env: { BRIER_SERVER: api.url, BRIER_TOKEN: 'tok' } });
-  return runCli(args, t.io).then((code) => ({ code, stdout: t.stdout(), stderr: t.stderr() }));
-}
 
 describe('brier tokens create', () => {
   it('sends the chosen limits and prints the token with the exact enrol command', async () => {

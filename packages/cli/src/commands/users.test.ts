@@ -1,39 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeApi, problem, startFakeApi, tempConfigDir, testIo } from '../__fixtures__/fake-api.js';
-import { runCli } from '../run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { problem, useFakeApi } from '../__fixtures__/fake-api.js';
 
 const USERS = [
   { id: 'u-1', username: 'alice', role: 'admin', createdAt: '2024-01-01T00:00:00.000Z', disabled: false },
   { id: 'u-2', username: 'mallory\u001b[8m', role: 'viewer', createdAt: '2024-02-01T00:00:00.000Z', disabled: true },
 ];
 
-let api: FakeApi;
-let configDir: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  api = await startFakeApi({
-    'GET /api/v1/users': { body: { items: USERS } },
-    'POST /api/v1/users': (req) => {
-      const body = req.body as { username: string; role: string };
-      return {
-        status: 201,
-        body: { id: 'u-3', username: body.username, role: body.role, createdAt: '2024-05-01T00:00:00.000Z', disabled: false },
-      };
-    },
-  });
-  ({ dir: configDir, cleanup } = await tempConfigDir());
+const { api, cli } = useFakeApi({
+  'GET /api/v1/users': { body: { items: USERS } },
+  'POST /api/v1/users': (req) => {
+    const body = req.body as { username: string; role: string };
+    return {
+      status: 201,
+      body: { id: 'u-3', username: body.username, role: body.role, createdAt: '2024-05-01T00:00:00.000Z', disabled: false },
+    };
+  },
 });
-
-afterEach(async () => {
-  await api.close();
-  await cleanup();
-});
-
-function cli(args: string[], extra: { stdin?: string; answers?: string[] } = {}) {
-  const t = testIo({ configDir, env: { BRIER_SERVER: api.url, BRIER_TOKEN: 'tok' }, ...extra });
-  return runCli(args, t.io).then((code) => ({ code, stdout: t.stdout(), stderr: t.stderr(), prompts: t.prompts }));
-}
 
 describe('brier users list', () => {
   it("prints JSON equal to the server's items", async () => {
