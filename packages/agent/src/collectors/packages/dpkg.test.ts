@@ -10,7 +10,9 @@ import { runCommand } from '../../run-command.js';
 import { collectDpkg, DPKG_QUERY_FORMAT, parseDpkgQuery } from './dpkg.js';
 
 const fixtures = new URL('./__fixtures__/', import.meta.url);
+// Off Debian-family machines there is no dpkg to compare with; CI runs on Debian and must not skip.
 const hasDpkg = (() => {
+  if (process.env.CI === 'true') return true;
   try {
     execFileSync('dpkg-query', ['--version'], { stdio: 'ignore' });
     return true;
