@@ -66,11 +66,12 @@ async function main() {
   }
   lines.push(
     '',
-    'Enroll an agent (from the repository root):',
+    'Enroll the machine you are on (from the repository root, in another terminal):',
     `  npx brier login --server ${url} --username admin`,
     '  npx brier tokens create --auto-approve            # prints a join token',
-    `  sudo npx brier-agent enroll --server ${url} --token <join token>`,
-    '  sudo npx brier-agent run',
+    `  npx brier-agent enroll --server ${url} --token <join token> --state-dir ./agent-state`,
+    '  npx brier-agent run --state-dir ./agent-state',
+    'As a service (root, state in /var/lib/brier-agent): see deploy/systemd/brier-agent.service.',
     '',
   );
   console.log(lines.join('\n'));
