@@ -7,6 +7,7 @@ import pino from 'pino';
 import si from 'systeminformation';
 import { buildAgent } from '../../packages/agent/src/agent.js';
 import { collectInventory } from '../../packages/agent/src/collectors/inventory.js';
+import { collectPendingUpdates } from '../../packages/agent/src/collectors/updates/index.js';
 import { enroll } from '../../packages/agent/src/enroll.js';
 import { runCommand } from '../../packages/agent/src/run-command.js';
 import { AgentState } from '../../packages/agent/src/state/agent-state.js';
@@ -85,6 +86,8 @@ export interface RealAgentOptions {
   stateDir: string;
   joinToken: string;
   dpkgAdmindir?: string;
+  /** Where pending updates come from: an apt sandbox's options, or none at all (the default). */
+  apt?: { aptOptions: readonly string[]; env: Readonly<Record<string, string>> };
 }
 
 /** Enrols and starts the real agent code (enrol, link, reporter, collectors) against a server. */
@@ -105,6 +108,16 @@ export async function startRealAgent(options: RealAgentOptions) {
         agentVersion: 'test',
         dpkgAdmindir: options.dpkgAdmindir,
       }),
+    collectUpdates: async () => {
+      if (!options.apt) return { updates: [], sources: [] };
+      const { updates, sources } = await collectPendingUpdates({
+        run: runCommand,
+        platform: process.platform,
+        aptOptions: options.apt.aptOptions,
+        aptEnv: options.apt.env,
+      });
+      return { updates, sources };
+    },
     logger: pino({ level: 'silent' }),
     scheduler: { schedule: () => () => {} },
     inventoryCron: '0 0 1 1 *',

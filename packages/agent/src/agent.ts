@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type Inventory, InventoryReporter } from './inventory-reporter.js';
 import type { AgentState, Identity } from './state/agent-state.js';
 import { ServerLink } from './transport/server-link.js';
+import { type PendingUpdatesSnapshot, UpdatesReporter } from './updates-reporter.js';
 
 export interface Scheduler {
   /** Runs `task` on the cron expression; returns a function that cancels it. */
@@ -13,6 +14,8 @@ export interface AgentDeps {
   state: AgentState;
   identity: Identity;
   collect: () => Promise<Inventory>;
+  /** Reads the updates this host could install (apt, dnf, …). */
+  collectUpdates: () => Promise<PendingUpdatesSnapshot>;
   logger: Logger;
   scheduler: Scheduler;
   /** When the agent re-checks its inventory (cron syntax). */
@@ -34,11 +37,18 @@ export function buildAgent(deps: AgentDeps) {
   fatal.catch(() => {});
 
   let reporter: InventoryReporter;
+  let updatesReporter: UpdatesReporter;
   const link = new ServerLink({
     identity: deps.identity,
     logger: deps.logger,
-    onReady: (hash) => void reporter.connected(hash),
-    onMessage: (type, body) => reporter.onMessage(type, body),
+    onReady: (hash) => {
+      void reporter.connected(hash);
+      void updatesReporter.connected();
+    },
+    onMessage: (type, body) => {
+      reporter.onMessage(type, body);
+      updatesReporter.onMessage(type, body);
+    },
     onFatal: (err) => {
       deps.logger.error({ code: err.code, detail: err.message }, 'server refused this identity; stopping');
       cancel?.();
@@ -48,6 +58,7 @@ export function buildAgent(deps: AgentDeps) {
     ...(deps.backoffCapMs !== undefined ? { backoffCapMs: deps.backoffCapMs } : {}),
   });
   reporter = new InventoryReporter({ state: deps.state, link, collect: deps.collect, logger: deps.logger });
+  updatesReporter = new UpdatesReporter({ link, collect: deps.collectUpdates, logger: deps.logger });
   let cancel: (() => void) | undefined;
 
   return {
@@ -56,11 +67,13 @@ export function buildAgent(deps: AgentDeps) {
     start() {
       link.start();
       cancel = deps.scheduler.schedule(deps.inventoryCron, () => {
-        if (link.isReady) void reporter.scan();
+        if (!link.isReady) return;
+        void reporter.scan();
+        void updatesReporter.scan();
       });
     },
-    /** Re-reads the inventory now and reports what changed (if connected). */
-    scanNow: () => reporter.scan(),
+    /** Re-reads inventory and pending updates now and reports what changed (if connected). */
+    scanNow: () => Promise.all([reporter.scan(), updatesReporter.scan()]).then(() => undefined),
     async stop() {
       cancel?.();
       await link.stop();

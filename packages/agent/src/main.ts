@@ -8,6 +8,7 @@ import pino from 'pino';
 import si from 'systeminformation';
 import { buildAgent } from './agent.js';
 import { collectInventory } from './collectors/inventory.js';
+import { collectPendingUpdates } from './collectors/updates/index.js';
 import { enroll } from './enroll.js';
 import { runCommand } from './run-command.js';
 import { AgentState, StateError } from './state/agent-state.js';
@@ -147,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
         state,
         identity,
         collect,
+        collectUpdates: () => collectPendingUpdates({ run: runCommand, platform: process.platform }),
         logger,
         inventoryCron,
         scheduler: {

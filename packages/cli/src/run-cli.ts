@@ -14,6 +14,7 @@ import { apiTokensCommand } from './commands/api-tokens.js';
 import { hostsCommand } from './commands/hosts.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
+import { patchesCommand } from './commands/patches.js';
 import { softwareCommand } from './commands/software.js';
 import { tokensCommand } from './commands/tokens.js';
 import { usersCommand } from './commands/users.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   whoamiCommand,
   hostsCommand,
   softwareCommand,
+  patchesCommand,
   tokensCommand,
   apiTokensCommand,
   usersCommand,

@@ -1,5 +1,6 @@
 import Type, { type TSchema } from 'typebox';
 import { HostFacts, MAX_DELTA_ENTRIES, PACKAGES_PER_PART, PackageEntry, PackageKey, SafeText } from './inventory.js';
+import { PendingUpdate, UPDATE_MANAGERS, UpdateManager } from './updates.js';
 
 /**
  * Every message on the agent channel, defined once: the schema is the runtime check and the type
@@ -15,6 +16,11 @@ const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const strict = { additionalProperties: false } as const;
 
 export const PROTOCOL_VERSION = 1;
+/**
+ * Pending updates per `updates.report` frame: about 250 bytes each, so a frame stays well under the
+ * 1 MiB limit. A host with more reports the first ones (security first) and says `truncated`.
+ */
+export const UPDATES_PER_REPORT = 3_000;
 /** Where agents open their WebSocket and where they enrol (HTTP POST), relative to the server URL. */
 export const AGENT_WS_PATH = '/api/v1/agent/ws';
 export const AGENT_ENROLL_PATH = '/api/v1/agent/enroll';
@@ -44,6 +50,7 @@ export const ServerMessages = {
     },
     strict,
   ),
+  'updates.ack': Type.Object({ count: Type.Integer({ minimum: 0 }) }, strict),
   /** The server asks for a fresh inventory (for example an operator pressed "rescan"). */
   'inventory.request': Type.Object({ full: Type.Boolean() }, strict),
   error: Type.Object(
@@ -77,6 +84,16 @@ export const AgentMessages = {
       hash: Hash,
       facts: Type.Optional(HostFacts),
       packages: Type.Array(PackageEntry, { maxItems: PACKAGES_PER_PART }),
+    },
+    strict,
+  ),
+  /** The host's complete list of pending updates (replaces the previous one for `sources`). */
+  'updates.report': Type.Object(
+    {
+      updates: Type.Array(PendingUpdate, { maxItems: UPDATES_PER_REPORT }),
+      sources: Type.Array(UpdateManager, { maxItems: UPDATE_MANAGERS.length, uniqueItems: true }),
+      collectedAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$', maxLength: 40 }),
+      truncated: Type.Boolean(),
     },
     strict,
   ),

@@ -90,6 +90,10 @@ export const PURPOSE = {
   authAnswer: 'brier/auth/v1',
   /** Server proves its identity on every connection: [agentNonce, hostId]. */
   authAck: 'brier/auth-ack/v1',
+  /** Server identity certifies a work-signing key: [keyId, publicKey, notBefore, notAfter]. */
+  workKey: 'brier/work-key/v1',
+  /** Work-signing key signs one host's assignment: [canonicalJson(assignment)]. */
+  assignment: 'brier/assignment/v1',
 } as const;
 
 /** Join tokens: `brier1.<server fingerprint>.<secret>` (the Docker Swarm join-token idea). */

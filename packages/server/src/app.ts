@@ -12,6 +12,7 @@ import { authRoutes } from './api/auth-routes.js';
 import { enrollmentRoutes } from './api/enrollment-routes.js';
 import { hostsRoutes } from './api/hosts-routes.js';
 import { createMetrics } from './api/metrics.js';
+import { patchesRoutes } from './api/patches-routes.js';
 import { registerProblemHandler } from './api/problem.js';
 import { systemRoutes } from './api/system-routes.js';
 import { createAuthService } from './auth/auth-service.js';
@@ -22,6 +23,7 @@ import { createAgentGateway } from './gateway/agent-gateway.js';
 import { createHostsService } from './hosts/hosts-service.js';
 import { createInventoryService } from './inventory/inventory-service.js';
 import { createLogger } from './logger.js';
+import { createPatchesService } from './patches/patches-service.js';
 import type { Services } from './services.js';
 import { createStores, type Database } from './store/index.js';
 
@@ -71,7 +73,12 @@ export async function buildServer(deps: BuildServerDeps) {
   const stores = createStores(database.db);
   const metrics = createMetrics();
   const inventory = createInventoryService({ inventory: stores.inventory, now, onIngested: metrics.inventoryIngested });
-  const gateway = createAgentGateway({ hosts: stores.hosts, inventory, identity, config, logger, now, metrics: metrics.gateway });
+  const patches = createPatchesService({
+    patches: stores.patches,
+    hostExists: async (id) => (await stores.hosts.get(id)) !== undefined,
+    now,
+  });
+  const gateway = createAgentGateway({ hosts: stores.hosts, inventory, patches, identity, config, logger, now, metrics: metrics.gateway });
   const services: Services = {
     config,
     now,
@@ -81,6 +88,7 @@ export async function buildServer(deps: BuildServerDeps) {
     enrollment: createEnrollmentService({ tokens: stores.enrollmentTokens, hosts: stores.hosts, identity, now }),
     hosts: createHostsService({ hosts: stores.hosts, audit: stores.audit, now, onIdentityWithdrawn: (id) => gateway.disconnect(id) }),
     inventory,
+    patches,
     audit: stores.audit,
     gateway,
     metrics,
@@ -116,6 +124,7 @@ export async function buildServer(deps: BuildServerDeps) {
       await api.register(authRoutes, { services });
       await api.register(enrollmentRoutes, { services });
       await api.register(hostsRoutes, { services });
+      await api.register(patchesRoutes, { services });
       await api.register(auditRoutes, { services });
     },
     { prefix: '/api/v1' },

@@ -7,6 +7,7 @@ import type { ServerConfig } from './config.js';
 import type { AgentGateway } from './gateway/agent-gateway.js';
 import type { HostsService } from './hosts/hosts-service.js';
 import type { InventoryService } from './inventory/inventory-service.js';
+import type { PatchesService } from './patches/patches-service.js';
 import type { Database } from './store/index.js';
 
 /** Everything the transport layers (api/, gateway/) call, built once per server by buildServer. */
@@ -19,6 +20,7 @@ export interface Services {
   enrollment: EnrollmentService;
   hosts: HostsService;
   inventory: InventoryService;
+  patches: PatchesService;
   audit: AuditStore;
   gateway: AgentGateway;
   metrics: Metrics;

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   AGENT_WS_PATH,
+  type AgentMessageBodies,
   AgentMessages,
   BrierError,
   Codec,
@@ -23,6 +24,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { ServerIdentity } from '../auth/server-identity.js';
 import type { HostsStore } from '../hosts/types.js';
 import type { InventoryService } from '../inventory/inventory-service.js';
+import type { PatchesService } from '../patches/patches-service.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface GatewayConfig {
@@ -42,6 +44,7 @@ export interface GatewayMetrics {
 export interface GatewayDeps {
   hosts: Pick<HostsStore, 'get' | 'setOnline' | 'touchLastSeen' | 'isKeyRevoked'>;
   inventory: InventoryService;
+  patches: Pick<PatchesService, 'recordReport'>;
   identity: ServerIdentity;
   config: GatewayConfig;
   logger: Logger;
@@ -208,6 +211,31 @@ export function createAgentGateway(deps: GatewayDeps) {
     );
   }
 
+  /**
+   * What an authenticated agent may send, one handler per message type. The codec has already
+   * refused unknown types and checked the body against its schema; typing the table by
+   * AgentMessageBodies makes a message type without a handler a compile error.
+   */
+  type Handlers = {
+    [K in Exclude<keyof AgentMessageBodies, 'auth'>]: (
+      s: Session,
+      hostId: string,
+      body: AgentMessageBodies[K],
+      id: string,
+    ) => Promise<void>;
+  };
+  const handlers: Handlers = {
+    'inventory.full': (s, hostId, body, id) => handleFull(s, hostId, body, id),
+    'inventory.delta': async (s, hostId, body, id) => {
+      const r = await deps.inventory.ingestDelta(hostId, body);
+      send(s, 'inventory.ack', { hash: r.hash, mode: r.mode, added: r.added, removed: r.removed, changed: r.changed }, id);
+    },
+    'updates.report': async (s, hostId, body, id) => {
+      const count = await deps.patches.recordReport(hostId, body.updates);
+      send(s, 'updates.ack', { count }, id);
+    },
+  };
+
   async function dispatch(s: Session, frame: Buffer) {
     // After a fatal error or a revocation the session is over: frames still in flight change nothing.
     if (s.closed) return;
@@ -218,12 +246,8 @@ export function createAgentGateway(deps: GatewayDeps) {
       if (codec.is(msg, 'auth')) return await authenticate(s, msg.body);
       const hostId = s.hostId;
       if (!hostId) throw new BrierError('unauthenticated', 'authenticate first');
-      if (codec.is(msg, 'inventory.full')) return await handleFull(s, hostId, msg.body, msg.id);
-      if (codec.is(msg, 'inventory.delta')) {
-        const r = await deps.inventory.ingestDelta(hostId, msg.body);
-        return send(s, 'inventory.ack', { hash: r.hash, mode: r.mode, added: r.added, removed: r.removed, changed: r.changed }, msg.id);
-      }
-      throw new BrierError('unknown_message_type', `no handler for ${msg.type}`);
+      const handler = handlers[msg.type as keyof Handlers] as (s: Session, hostId: string, body: unknown, id: string) => Promise<void>;
+      await handler(s, hostId, msg.body, msg.id);
     } catch (err) {
       if (err instanceof BrierError) return fail(s, err, msgId);
       log.error({ err, hostId: s.hostId }, 'agent message failed');

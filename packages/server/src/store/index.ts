@@ -1,12 +1,14 @@
 import type { AuditStore } from '../audit/types.js';
 import type { AccessTokensStore, EnrollmentTokensStore, UsersStore } from '../auth/types.js';
 import type { InventoryStore } from '../hosts/types.js';
+import type { PatchesStore } from '../patches/types.js';
 import { createAccessTokensStore } from './access-tokens-store.js';
 import { createAuditStore } from './audit-store.js';
 import type { Db } from './db.js';
 import { createEnrollmentTokensStore } from './enrollment-tokens-store.js';
 import { createHostsStore, type HostsStoreWithEnrollment } from './hosts-store.js';
 import { createInventoryStore } from './inventory-store.js';
+import { createPatchesStore } from './patches-store.js';
 import { createUsersStore } from './users-store.js';
 
 export interface Stores {
@@ -16,6 +18,7 @@ export interface Stores {
   hosts: HostsStoreWithEnrollment;
   inventory: InventoryStore;
   audit: AuditStore;
+  patches: PatchesStore;
 }
 
 export function createStores(db: Db): Stores {
@@ -26,6 +29,7 @@ export function createStores(db: Db): Stores {
     hosts: createHostsStore(db),
     inventory: createInventoryStore(db),
     audit: createAuditStore(db),
+    patches: createPatchesStore(db),
   };
 }
 

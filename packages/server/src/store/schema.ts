@@ -79,6 +79,8 @@ export const hosts = pgTable(
     inventoryHash: text('inventory_hash'),
     inventoryAt: ts('inventory_at'),
     packageCount: integer('package_count').notNull().default(0),
+    /** When the agent last reported its pending updates (null: never). */
+    updatesAt: ts('updates_at'),
   },
   (t) => [index('hosts_hostname_idx').on(t.hostname)],
 );
@@ -137,4 +139,31 @@ export const auditLog = pgTable(
     detail: jsonb('detail'),
   },
   (t) => [index('audit_log_at_idx').on(t.at)],
+);
+
+/** Each host's pending updates as its agent last reported them (replaced whole on every report). */
+export const hostUpdates = pgTable(
+  'host_updates',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    manager: text('manager').notNull(),
+    name: text('name').notNull(),
+    arch: text('arch').notNull(),
+    ecosystem: text('ecosystem').notNull(),
+    kind: text('kind').notNull(),
+    installedVersion: text('installed_version'),
+    candidateVersion: text('candidate_version').notNull(),
+    origin: text('origin'),
+    suite: text('suite'),
+    title: text('title'),
+    security: boolean('security').notNull(),
+    advisories: jsonb('advisories').$type<string[]>(),
+    rebootLikely: boolean('reboot_likely'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.hostId, t.manager, t.name, t.arch] }),
+    index('host_updates_catalogue_idx').on(t.ecosystem, t.name, t.candidateVersion),
+  ],
 );
