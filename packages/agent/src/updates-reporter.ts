@@ -30,6 +30,7 @@ export class UpdatesReporter {
   private lastAcked: string | undefined;
   private inFlight: string | undefined;
   private running: Promise<void> | undefined;
+  private again = false;
   private readonly log: Logger;
 
   constructor(private readonly deps: UpdatesReporterDeps) {
@@ -42,11 +43,25 @@ export class UpdatesReporter {
     return this.scan();
   }
 
-  /** Never rejects: a failed check is logged and retried at the next one. */
+  /**
+   * Never rejects: a failed check is logged and retried at the next one. A call while a check runs
+   * gets one more check after it, since the running one may have read the state before a change.
+   */
   scan(): Promise<void> {
-    this.running ??= this.scanOnce().finally(() => {
-      this.running = undefined;
-    });
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.scanOnce();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
     return this.running;
   }
 

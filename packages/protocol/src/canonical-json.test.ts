@@ -6,9 +6,12 @@ import { CanonicalJsonError, canonicalJson, MAX_CANONICAL_DEPTH } from './canoni
 function reverseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseKeys);
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).reverse()) out[key] = reverseKeys((value as Record<string, unknown>)[key]);
-    return out;
+    // fromEntries defines own properties, so a `__proto__` key stays a key instead of setting the prototype.
+    return Object.fromEntries(
+      Object.keys(value)
+        .reverse()
+        .map((key) => [key, reverseKeys((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }

@@ -723,3 +723,39 @@ describe('inventory', () => {
     },
   );
 });
+
+describe('pending updates', () => {
+  const update = (name: string) => ({
+    ecosystem: 'dpkg',
+    manager: 'apt',
+    kind: 'package',
+    name,
+    arch: 'amd64',
+    installedVersion: '1.0-1',
+    candidateVersion: '1.0-2',
+    suite: 'bookworm-security',
+    security: true,
+  });
+  const report = (updates: unknown[]) => ({ updates, sources: ['apt'], collectedAt: '2026-11-27T10:00:00Z', truncated: false });
+
+  test('a report is stored for the sending host and acknowledged with its count', async () => {
+    const { agent, sock } = await connectNew();
+    sock.sendRaw(raw('updates.report', report([update('openssl'), update('libssl3')]), 'up1'));
+    expect(await sock.next('updates.ack')).toEqual({ count: 2 });
+    const res = await api<{ items: Array<{ name: string }> }>('GET', `/api/v1/hosts/${agent.hostId}/updates`);
+    expect(res.body.items.map((u) => u.name)).toEqual(['libssl3', 'openssl']);
+  });
+
+  test.each([
+    ['a NUL byte in a name', report([update('evil\u0000')])],
+    ['a host id in the body', { ...report([update('x')]), hostId: '00000000-0000-4000-8000-000000000000' }],
+    ['an unknown manager', report([{ ...update('x'), manager: 'pip' }])],
+    ['more updates than one report may hold', report(Array.from({ length: 3_001 }, (_, i) => update(`p${i}`)))],
+  ])('%s is refused as invalid_message and nothing is written', async (_what, body) => {
+    const { agent, sock } = await connectNew();
+    sock.sendRaw(raw('updates.report', body));
+    await expectRefused(sock, 'invalid_message');
+    const res = await api<{ items: unknown[]; updatesAt: string | null }>('GET', `/api/v1/hosts/${agent.hostId}/updates`);
+    expect(res.body).toEqual({ items: [], updatesAt: null });
+  });
+});

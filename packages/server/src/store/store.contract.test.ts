@@ -1,4 +1,4 @@
-import { inventoryHash, type PackageEntry } from '@brier/protocol';
+import { inventoryHash, type PackageEntry, type PendingUpdate } from '@brier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasPostgres, postgresAdminUrl } from '../../../../test/support/pg-available.js';
 import { createDatabase, dropDatabase } from '../../../../test/support/postgres.js';
@@ -276,5 +276,53 @@ describe.each(drivers)('the store on $name', (driver) => {
       changed: 0,
     });
     expect((await stores.hosts.get(h.id))?.packageCount).toBe(20_000);
+  });
+
+  it("replaces a host's pending updates and aggregates the fleet patch catalogue", async () => {
+    const a = await newHost();
+    const b = await newHost();
+    const up = (name: string, candidateVersion: string, security: boolean, extra: Partial<PendingUpdate> = {}): PendingUpdate => ({
+      ecosystem: 'dpkg',
+      manager: 'apt',
+      kind: 'package',
+      name,
+      arch: 'amd64',
+      installedVersion: '1',
+      candidateVersion,
+      security,
+      ...extra,
+    });
+    const tag = `cat${++n}`;
+    await stores.patches.replaceForHost(
+      a.id,
+      [up(`${tag}-ssl`, '3.1', true, { suite: 'bookworm-security', advisories: ['DSA-1', 'CVE-2026-1'] }), up(`${tag}-vim`, '9.1', false)],
+      at,
+    );
+    await stores.patches.replaceForHost(b.id, [up(`${tag}-ssl`, '3.1', false, { suite: 'bookworm', advisories: ['CVE-2026-2'] })], at);
+    const page = await stores.patches.catalogue({ q: tag, limit: 10, offset: 0 });
+    expect(page.total).toBe(2);
+    expect(page.items[0]).toMatchObject({
+      name: `${tag}-ssl`,
+      security: true,
+      hostCount: 2,
+      advisories: ['CVE-2026-1', 'CVE-2026-2', 'DSA-1'],
+      suites: ['bookworm', 'bookworm-security'],
+    });
+    expect(page.items[1]).toMatchObject({ name: `${tag}-vim`, security: false, hostCount: 1, advisories: [] });
+    expect((await stores.patches.catalogue({ q: tag, security: true, limit: 10, offset: 0 })).items.map((i) => i.name)).toEqual([
+      `${tag}-ssl`,
+    ]);
+    expect((await stores.patches.catalogue({ q: tag, limit: 10, offset: 5 })).total).toBe(2);
+    expect((await stores.patches.hostsNeeding('dpkg', `${tag}-ssl`, '3.1')).sort()).toEqual([a.id, b.id].sort());
+
+    await stores.patches.replaceForHost(a.id, [], at);
+    const forA = await stores.patches.forHost(a.id);
+    expect(forA?.updates).toEqual([]);
+    expect(forA?.updatesAt?.getTime()).toBe(at.getTime());
+    expect((await stores.patches.catalogue({ q: tag, limit: 10, offset: 0 })).items.map((i) => [i.name, i.hostCount])).toEqual([
+      [`${tag}-ssl`, 1],
+    ]);
+    expect(await stores.patches.forHost('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+    expect((await stores.patches.catalogue({ q: "' OR 1=1 --", limit: 10, offset: 0 })).total).toBe(0);
   });
 });

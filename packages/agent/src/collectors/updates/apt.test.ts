@@ -172,7 +172,18 @@ describe('collectApt', () => {
     expect(result.updates).toHaveLength(9);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.cmd).toBe('apt-get');
-    expect(calls[0]?.args).toEqual(['-s', '-o', 'Debug::NoLocking=1', '-o', 'Dir=/x y/', 'dist-upgrade']);
+    expect(calls[0]?.args).toEqual([
+      '-s',
+      '-o',
+      'Debug::NoLocking=1',
+      '-o',
+      'Dir::Cache::pkgcache=',
+      '-o',
+      'Dir::Cache::srcpkgcache=',
+      '-o',
+      'Dir=/x y/',
+      'dist-upgrade',
+    ]);
     expect(calls[0]?.args).toEqual(aptSimulateArgs(['-o', 'Dir=/x y/']));
     expect(calls[0]?.opts?.env).toMatchObject({ APT_CONFIG: '/x y/apt.conf', LC_ALL: 'C' });
   });

@@ -13,7 +13,21 @@ import type { RawUpdate } from './normalize-updates.js';
  * security update comes as a new linux-image-<abi> pulled in by linux-image-amd64) is only shown
  * by dist-upgrade; `upgrade` would keep the metapackage back and hide the fix.
  */
-export const APT_SIMULATE_ARGS = ['-s', '-o', 'Debug::NoLocking=1'] as const;
+/**
+ * The binary caches are switched off: apt judges pkgcache.bin fresh by the status file's size and
+ * mtime (whole seconds), and an upgrade that rewrites a version string of the same length within the
+ * same second leaves both unchanged, so a cached simulation would still list the update just
+ * installed. Rebuilding in memory costs well under a second and runs only on the agent's schedule.
+ */
+export const APT_SIMULATE_ARGS = [
+  '-s',
+  '-o',
+  'Debug::NoLocking=1',
+  '-o',
+  'Dir::Cache::pkgcache=',
+  '-o',
+  'Dir::Cache::srcpkgcache=',
+] as const;
 
 /** One source of a candidate as apt prints it: Release `Label`, `Version` and `Suite` (apt's "archive"). */
 export interface AptRelease {
