@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import si from 'systeminformation';
-import { buildAgent } from '../../packages/agent/src/agent.js';
+import { type AgentDeps, buildAgent } from '../../packages/agent/src/agent.js';
 import { collectInventory } from '../../packages/agent/src/collectors/inventory.js';
 import { collectPendingUpdates } from '../../packages/agent/src/collectors/updates/index.js';
 import { enroll } from '../../packages/agent/src/enroll.js';
@@ -88,6 +88,8 @@ export interface RealAgentOptions {
   dpkgAdmindir?: string;
   /** Where pending updates come from: an apt sandbox's options, or none at all (the default). */
   apt?: { aptOptions: readonly string[]; env: Readonly<Record<string, string>> };
+  /** Package executors for signed work (e.g. an AptExecutor on a sandbox); none means every assignment fails as tool-missing. */
+  executors?: AgentDeps['executors'];
 }
 
 /** Enrols and starts the real agent code (enrol, link, reporter, collectors) against a server. */
@@ -118,6 +120,7 @@ export async function startRealAgent(options: RealAgentOptions) {
       });
       return { updates, sources };
     },
+    ...(options.executors ? { executors: options.executors } : {}),
     logger: pino({ level: 'silent' }),
     scheduler: { schedule: () => () => {} },
     inventoryCron: '0 0 1 1 *',

@@ -1,9 +1,13 @@
-import type { BrierError } from '@brier/protocol';
+import path from 'node:path';
+import type { BrierError, Ecosystem } from '@brier/protocol';
 import type { Logger } from 'pino';
+import type { PackageExecutor } from './executors/package-executor.js';
 import { type Inventory, InventoryReporter } from './inventory-reporter.js';
 import type { AgentState, Identity } from './state/agent-state.js';
+import { LEDGER_FILE, Ledger } from './state/ledger.js';
 import { ServerLink } from './transport/server-link.js';
 import { type PendingUpdatesSnapshot, UpdatesReporter } from './updates-reporter.js';
+import { WorkRunner } from './work-runner.js';
 
 export interface Scheduler {
   /** Runs `task` on the cron expression; returns a function that cancels it. */
@@ -22,6 +26,15 @@ export interface AgentDeps {
   inventoryCron: string;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /**
+   * Package managers that run signed work, by ecosystem. Default none: every assignment then fails
+   * with code 'tool-missing' (reported honestly, nothing runs).
+   */
+  executors?: Partial<Record<Ecosystem, PackageExecutor>>;
+  /** The durable assignment ledger. Default: LEDGER_FILE in `state.dir`, opened here and closed by stop(). */
+  ledger?: Ledger;
+  /** Waits between busy attempts of a run (tests inject a fast one). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -38,16 +51,21 @@ export function buildAgent(deps: AgentDeps) {
 
   let reporter: InventoryReporter;
   let updatesReporter: UpdatesReporter;
+  let work: WorkRunner;
+  const ownLedger = deps.ledger === undefined;
+  const ledger = deps.ledger ?? Ledger.open(path.join(deps.state.dir, LEDGER_FILE));
   const link = new ServerLink({
     identity: deps.identity,
     logger: deps.logger,
     onReady: (hash) => {
       void reporter.connected(hash);
       void updatesReporter.connected();
+      work.connected();
     },
     onMessage: (type, body) => {
       reporter.onMessage(type, body);
       updatesReporter.onMessage(type, body);
+      work.onMessage(type, body);
     },
     onFatal: (err) => {
       deps.logger.error({ code: err.code, detail: err.message }, 'server refused this identity; stopping');
@@ -59,11 +77,24 @@ export function buildAgent(deps: AgentDeps) {
   });
   reporter = new InventoryReporter({ state: deps.state, link, collect: deps.collect, logger: deps.logger });
   updatesReporter = new UpdatesReporter({ link, collect: deps.collectUpdates, logger: deps.logger });
+  work = new WorkRunner({
+    identity: deps.identity,
+    ledger,
+    link,
+    executors: deps.executors ?? {},
+    logger: deps.logger,
+    // New versions reach the server as an inventory delta; pending updates shrink too.
+    afterRun: () => Promise.all([reporter.scan(), updatesReporter.scan()]),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
   let cancel: (() => void) | undefined;
 
   return {
     fatal,
     link,
+    ledger,
+    /** Resolves when no signed work is queued or running. */
+    workIdle: () => work.idle(),
     start() {
       link.start();
       cancel = deps.scheduler.schedule(deps.inventoryCron, () => {
@@ -76,7 +107,11 @@ export function buildAgent(deps: AgentDeps) {
     scanNow: () => Promise.all([reporter.scan(), updatesReporter.scan()]).then(() => undefined),
     async stop() {
       cancel?.();
+      work.stop();
       await link.stop();
+      // A run in progress finishes its current step (killing apt mid-transaction breaks hosts).
+      await work.idle();
+      if (ownLedger) ledger.close();
     },
   };
 }

@@ -1,8 +1,9 @@
+import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BrierError } from '@brier/protocol';
+import { BrierError, type Ecosystem } from '@brier/protocol';
 import cron from 'node-cron';
 import pino from 'pino';
 import si from 'systeminformation';
@@ -10,8 +11,11 @@ import { buildAgent } from './agent.js';
 import { collectInventory } from './collectors/inventory.js';
 import { collectPendingUpdates } from './collectors/updates/index.js';
 import { enroll } from './enroll.js';
+import { AptExecutor } from './executors/apt.linux.js';
+import type { PackageExecutor } from './executors/package-executor.js';
 import { runCommand } from './run-command.js';
 import { AgentState, StateError } from './state/agent-state.js';
+import { LEDGER_FILE, Ledger } from './state/ledger.js';
 
 export const AGENT_VERSION = '0.1.0';
 const DEFAULT_INVENTORY_CRON = '*/30 * * * *';
@@ -26,7 +30,8 @@ Usage:
       named in the token and stores this machine's new identity in the state directory.
   brier-agent run [--state-dir DIR] [--inventory-cron EXPR] [--log-level LEVEL]
       Stay connected to the server, report inventory on connect and on the schedule
-      (default '${DEFAULT_INVENTORY_CRON}'). Stops cleanly on SIGTERM/SIGINT.
+      (default '${DEFAULT_INVENTORY_CRON}'), and run signed package work the server assigns
+      (apt on Debian-family hosts). Stops cleanly on SIGTERM/SIGINT.
   brier-agent scan [--json]
       Print the inventory this machine would report, without any server.
   brier-agent status [--state-dir DIR]
@@ -52,6 +57,27 @@ function collect() {
     platform: process.platform,
     agentVersion: AGENT_VERSION,
   });
+}
+
+/** Whether `cmd` is an executable file in one of PATH's directories. */
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(path.join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The package managers this host has, for signed work. Only apt so far; others join behind the same interface. */
+function hostExecutors(): Partial<Record<Ecosystem, PackageExecutor>> {
+  const executors: Partial<Record<Ecosystem, PackageExecutor>> = {};
+  // No options: the real system (root '/', the host's own apt configuration).
+  if (process.platform === 'linux' && onPath('apt-get')) executors.dpkg = new AptExecutor({ run: runCommand });
+  return executors;
 }
 
 class UsageError extends Error {}
@@ -144,9 +170,14 @@ async function main(argv: string[]): Promise<number> {
         base: { service: 'brier-agent', hostId: identity.hostId },
         redact: { paths: ['privateKeyPem', '*.privateKeyPem', 'token', '*.token'], censor: '[redacted]' },
       });
+      // Opened before connecting: a damaged ledger stops the agent (LedgerError) rather than risk running work twice.
+      const ledger = Ledger.open(path.join(state.dir, LEDGER_FILE));
+      const executors = hostExecutors();
       const agent = buildAgent({
         state,
         identity,
+        ledger,
+        executors,
         collect,
         collectUpdates: () => collectPendingUpdates({ run: runCommand, platform: process.platform }),
         logger,
@@ -172,7 +203,7 @@ async function main(argv: string[]): Promise<number> {
         process.once('SIGINT', () => stop('SIGINT'));
       });
       agent.start();
-      logger.info({ server: identity.serverUrl, inventoryCron }, 'agent started');
+      logger.info({ server: identity.serverUrl, inventoryCron, executors: Object.keys(executors) }, 'agent started');
       // Exit code 3 means "this identity is finished": service managers should not restart us.
       return Promise.race([
         stopped,

@@ -11,6 +11,7 @@ import {
   UsageError,
 } from './command.js';
 import { apiTokensCommand } from './commands/api-tokens.js';
+import { deployCommand } from './commands/deploy.js';
 import { hostsCommand } from './commands/hosts.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   hostsCommand,
   softwareCommand,
   patchesCommand,
+  deployCommand,
   tokensCommand,
   apiTokensCommand,
   usersCommand,

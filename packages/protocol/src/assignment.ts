@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import Type from 'typebox';
 import { canonicalJson } from './canonical-json.js';
-import { compileSchema } from './envelope.js';
+import { compileSchema } from './compile-schema.js';
 import { BrierError } from './errors.js';
 import { Ecosystem } from './inventory.js';
 import { fingerprint, importPublicKey, PURPOSE, publicKeyOf, randomToken, sha256Hex, signFields, verifyFields } from './signing.js';

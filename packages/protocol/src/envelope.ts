@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import sjson from 'secure-json-parse';
 import type Type from 'typebox';
 import type { TSchema } from 'typebox';
-import { Compile, type Validator } from 'typebox/compile';
+import { compileSchema } from './compile-schema.js';
 import { BrierError } from './errors.js';
 import { Envelope, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './messages.js';
+
+export { compileSchema };
 
 /** Parses JSON refusing `__proto__` and `constructor.prototype` keys anywhere in the document. */
 export function parseJsonStrict(text: string): unknown {
@@ -13,19 +15,6 @@ export function parseJsonStrict(text: string): unknown {
   } catch (cause) {
     throw new BrierError('invalid_message', 'frame is not acceptable JSON', { cause });
   }
-}
-
-/** Compiles a schema once; `check` throws `invalid_message` naming the first failing path. */
-export function compileSchema<T extends TSchema>(schema: T): (value: unknown, what: string) => Type.Static<T> {
-  const validator = Compile(schema) as unknown as Validator;
-  return (value: unknown, what: string) => {
-    if (validator.Check(value)) return value as Type.Static<T>;
-    const first = validator.Errors(value)[0];
-    // The path is made of the peer's own key names: quote it (escaping control characters) and
-    // bound it, so an error message can never carry raw attacker bytes or grow without limit.
-    const where = first ? `${JSON.stringify((first.instancePath || '/').slice(0, 200))}: ${first.message}` : 'invalid';
-    throw new BrierError('invalid_message', `${what} ${where}`);
-  };
 }
 
 const checkEnvelope = compileSchema(Envelope);

@@ -1,4 +1,5 @@
 import Type, { type TSchema } from 'typebox';
+import { SignedAssignment } from './assignment.js';
 import { HostFacts, MAX_DELTA_ENTRIES, PACKAGES_PER_PART, PackageEntry, PackageKey, SafeText } from './inventory.js';
 import { PendingUpdate, UPDATE_MANAGERS, UpdateManager } from './updates.js';
 
@@ -16,6 +17,13 @@ const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const strict = { additionalProperties: false } as const;
 
 export const PROTOCOL_VERSION = 1;
+/**
+ * What an agent reports about an assignment: `received` once it is in the ledger, `running` when the
+ * executor starts, then one final state. `busy` means the package manager's lock was held and the
+ * agent will retry; `refused` means the document failed verification (a security event).
+ */
+export const ASSIGNMENT_REPORT_STATES = ['received', 'running', 'busy', 'succeeded', 'failed', 'refused', 'expired'] as const;
+export type AssignmentReportState = (typeof ASSIGNMENT_REPORT_STATES)[number];
 /**
  * Pending updates per `updates.report` frame: about 250 bytes each, so a frame stays well under the
  * 1 MiB limit. A host with more reports the first ones (security first) and says `truncated`.
@@ -51,6 +59,8 @@ export const ServerMessages = {
     strict,
   ),
   'updates.ack': Type.Object({ count: Type.Integer({ minimum: 0 }) }, strict),
+  /** Signed work for this host. The agent verifies it against its pinned key before anything else. */
+  'assignment.offer': Type.Object({ signed: SignedAssignment }, strict),
   /** The server asks for a fresh inventory (for example an operator pressed "rescan"). */
   'inventory.request': Type.Object({ full: Type.Boolean() }, strict),
   error: Type.Object(
@@ -94,6 +104,34 @@ export const AgentMessages = {
       sources: Type.Array(UpdateManager, { maxItems: UPDATE_MANAGERS.length, uniqueItems: true }),
       collectedAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$', maxLength: 40 }),
       truncated: Type.Boolean(),
+    },
+    strict,
+  ),
+  /**
+   * Sent after every authentication: the highest assignment sequence the agent's ledger holds, so
+   * the server can send what the host missed while it was away, in order.
+   */
+  'assignment.sync': Type.Object({ highestSequence: Type.Integer({ minimum: 0 }) }, strict),
+  /** Progress of one assignment, from the agent's ledger. `installed` is read back after the change. */
+  'assignment.status': Type.Object(
+    {
+      assignmentId: Uuid,
+      state: Type.Union([
+        Type.Literal('received'),
+        Type.Literal('running'),
+        Type.Literal('busy'),
+        Type.Literal('succeeded'),
+        Type.Literal('failed'),
+        Type.Literal('refused'),
+        Type.Literal('expired'),
+      ]),
+      /** A stable reason code: a refusal reason (bad_signature, expired, …) or an executor failure code. */
+      code: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$' })),
+      detail: Type.Optional(SafeText(2048)),
+      installed: Type.Optional(Type.Array(Type.Object({ name: SafeText(256, 1), version: SafeText(256, 1) }, strict), { maxItems: 500 })),
+      rebootRequired: Type.Optional(Type.Boolean()),
+      /** The last part of the package tool's output, for the deployment report. */
+      output: Type.Optional(Type.String({ maxLength: 16_384 })),
     },
     strict,
   ),

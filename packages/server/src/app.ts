@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import { auditRoutes } from './api/audit-routes.js';
 import { authRoutes } from './api/auth-routes.js';
+import { deploymentsRoutes } from './api/deployments-routes.js';
 import { enrollmentRoutes } from './api/enrollment-routes.js';
 import { hostsRoutes } from './api/hosts-routes.js';
 import { createMetrics } from './api/metrics.js';
@@ -18,12 +19,14 @@ import { systemRoutes } from './api/system-routes.js';
 import { createAuthService } from './auth/auth-service.js';
 import { createEnrollmentService } from './auth/enrollment-service.js';
 import type { ServerIdentity } from './auth/server-identity.js';
+import type { WorkSigningKey } from './auth/work-signing-key.js';
 import type { ServerConfig } from './config.js';
-import { createAgentGateway } from './gateway/agent-gateway.js';
+import { createAgentGateway, type WorkDelivery } from './gateway/agent-gateway.js';
 import { createHostsService } from './hosts/hosts-service.js';
 import { createInventoryService } from './inventory/inventory-service.js';
 import { createLogger } from './logger.js';
 import { createPatchesService } from './patches/patches-service.js';
+import { createDeploymentsService } from './rollouts/deployments-service.js';
 import type { Services } from './services.js';
 import { createStores, type Database } from './store/index.js';
 
@@ -49,6 +52,8 @@ export interface BuildServerDeps {
   config: Readonly<ServerConfig>;
   database: Database;
   identity: ServerIdentity;
+  /** Signs work for agents; kept in a file in the data directory, never in the database. */
+  workKey: WorkSigningKey;
   logger?: Logger;
   now?: () => Date;
 }
@@ -78,7 +83,30 @@ export async function buildServer(deps: BuildServerDeps) {
     hostExists: async (id) => (await stores.hosts.get(id)) !== undefined,
     now,
   });
-  const gateway = createAgentGateway({ hosts: stores.hosts, inventory, patches, identity, config, logger, now, metrics: metrics.gateway });
+  // The deployments service pushes work through the gateway, and the gateway hands it what agents
+  // report: the gateway reaches the service through this late-bound delivery.
+  const workDelivery: WorkDelivery = {
+    onSync: (hostId, highest) => deployments.onAgentConnected(hostId, highest),
+    onStatus: (hostId, status) => deployments.onAssignmentStatus(hostId, status),
+  };
+  const gateway = createAgentGateway({
+    hosts: stores.hosts,
+    inventory,
+    patches,
+    work: workDelivery,
+    identity,
+    config,
+    logger,
+    now,
+    metrics: metrics.gateway,
+  });
+  const deployments = createDeploymentsService({
+    store: stores.deployments,
+    audit: stores.audit,
+    signing: () => deps.workKey,
+    offer: (hostId, signed) => gateway.offer(hostId, signed),
+    now,
+  });
   const services: Services = {
     config,
     now,
@@ -89,6 +117,7 @@ export async function buildServer(deps: BuildServerDeps) {
     hosts: createHostsService({ hosts: stores.hosts, audit: stores.audit, now, onIdentityWithdrawn: (id) => gateway.disconnect(id) }),
     inventory,
     patches,
+    deployments,
     audit: stores.audit,
     gateway,
     metrics,
@@ -125,6 +154,7 @@ export async function buildServer(deps: BuildServerDeps) {
       await api.register(enrollmentRoutes, { services });
       await api.register(hostsRoutes, { services });
       await api.register(patchesRoutes, { services });
+      await api.register(deploymentsRoutes, { services });
       await api.register(auditRoutes, { services });
     },
     { prefix: '/api/v1' },

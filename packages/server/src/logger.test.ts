@@ -1,10 +1,10 @@
-import { generateKeyPair, parseJoinToken } from '@brier/protocol';
+import { parseJoinToken } from '@brier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from './app.js';
-import { identityFromPem } from './auth/server-identity.js';
 import { parseConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { type Database, openDatabase } from './store/index.js';
+import { testKeys } from './testing/test-keys.js';
 
 const PASSWORD = 'a password that must never be logged';
 
@@ -16,7 +16,7 @@ describe('logging', () => {
 
   beforeAll(async () => {
     database = await openDatabase({});
-    app = await buildServer({ config: parseConfig({}), database, identity: identityFromPem(generateKeyPair().privateKeyPem), logger });
+    app = await buildServer({ config: parseConfig({}), database, ...testKeys(), logger });
     await app.services.auth.ensureAdmin(PASSWORD);
   });
   afterAll(async () => {

@@ -1,6 +1,8 @@
 import { buildServer } from './app.js';
 import { loadOrCreateServerIdentity } from './auth/server-identity.js';
+import { loadWorkSigningKey } from './auth/work-signing-key.js';
 import { ConfigError, parseConfig } from './config.js';
+import { createJobs } from './jobs.js';
 import { createLogger } from './logger.js';
 import { openDatabase } from './store/index.js';
 
@@ -20,10 +22,15 @@ async function main() {
   const started = Date.now();
   const identity = loadOrCreateServerIdentity(config.dataDir);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const app = await buildServer({ config, database, identity, logger });
+  const workKey = loadWorkSigningKey(config.dataDir, identity, new Date());
+  const app = await buildServer({ config, database, identity, workKey, logger });
   const admin = await app.services.auth.ensureAdmin(config.adminPassword);
   // Single-replica assumption for now: whatever was online before a restart is not any more.
   await app.services.hosts.markAllOffline();
+
+  // The rollout engine advances on this tick and on every agent report.
+  const jobs = createJobs(logger);
+  jobs.schedule('rollouts.tick', '*/5 * * * * *', () => app.services.deployments.tick());
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -33,6 +40,7 @@ async function main() {
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     try {
+      await jobs.stop();
       await app.close();
       await database.close();
     } finally {

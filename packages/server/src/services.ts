@@ -8,6 +8,7 @@ import type { AgentGateway } from './gateway/agent-gateway.js';
 import type { HostsService } from './hosts/hosts-service.js';
 import type { InventoryService } from './inventory/inventory-service.js';
 import type { PatchesService } from './patches/patches-service.js';
+import type { DeploymentsService } from './rollouts/deployments-service.js';
 import type { Database } from './store/index.js';
 
 /** Everything the transport layers (api/, gateway/) call, built once per server by buildServer. */
@@ -21,6 +22,7 @@ export interface Services {
   hosts: HostsService;
   inventory: InventoryService;
   patches: PatchesService;
+  deployments: DeploymentsService;
   audit: AuditStore;
   gateway: AgentGateway;
   metrics: Metrics;

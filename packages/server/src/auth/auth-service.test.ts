@@ -1,15 +1,14 @@
-import { generateKeyPair } from '@brier/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../app.js';
 import { parseConfig } from '../config.js';
 import { sql } from '../store/db.js';
 import { openDatabase } from '../store/index.js';
-import { identityFromPem } from './server-identity.js';
+import { testKeys } from '../testing/test-keys.js';
 
 /** A server on a fresh database with no users yet: what main.ts sees on first start. */
 async function freshServer() {
   const database = await openDatabase({});
-  const app = await buildServer({ config: parseConfig({}), database, identity: identityFromPem(generateKeyPair().privateKeyPem) });
+  const app = await buildServer({ config: parseConfig({}), database, ...testKeys() });
   return {
     app,
     /** Back to a first start: no users (and so no sessions) at all. */

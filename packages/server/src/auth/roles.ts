@@ -10,6 +10,12 @@ export const PERMISSIONS = {
   'enrollment:manage': ['admin'],
   'users:manage': ['admin'],
   'audit:read': ['admin', 'approver'],
+  'deployments:read': ['admin', 'approver', 'operator', 'viewer'],
+  /** Draft, pause, resume, abort and retry: the operator's daily work. */
+  'deployments:manage': ['admin', 'approver', 'operator'],
+  /** The second pair of eyes on critical, emergency and large changes (never one's own). */
+  'deployments:approve': ['admin', 'approver'],
+  'groups:manage': ['admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

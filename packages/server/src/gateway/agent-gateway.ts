@@ -15,6 +15,7 @@ import {
   randomToken,
   type ServerMessageBodies,
   ServerMessages,
+  type SignedAssignment,
   signFields,
   verifyFields,
   wsCloseCodeOf,
@@ -41,10 +42,21 @@ export interface GatewayMetrics {
   protocolError(code: ErrorCode): void;
 }
 
+/**
+ * Where signed work comes from and where agents' progress goes (the deployments service). Identity
+ * is the connection's: an agent can only sync and report for itself.
+ */
+export interface WorkDelivery {
+  /** After authentication: the agent's ledger holds sequences up to `highestSequence`; returns the work to (re)send, in order. */
+  onSync(hostId: string, highestSequence: number): Promise<SignedAssignment[]>;
+  onStatus(hostId: string, status: AgentMessageBodies['assignment.status']): Promise<void>;
+}
+
 export interface GatewayDeps {
   hosts: Pick<HostsStore, 'get' | 'setOnline' | 'touchLastSeen' | 'isKeyRevoked'>;
   inventory: InventoryService;
   patches: Pick<PatchesService, 'recordReport'>;
+  work: WorkDelivery;
   identity: ServerIdentity;
   config: GatewayConfig;
   logger: Logger;
@@ -230,6 +242,10 @@ export function createAgentGateway(deps: GatewayDeps) {
       const r = await deps.inventory.ingestDelta(hostId, body);
       send(s, 'inventory.ack', { hash: r.hash, mode: r.mode, added: r.added, removed: r.removed, changed: r.changed }, id);
     },
+    'assignment.sync': async (s, hostId, body) => {
+      for (const signed of await deps.work.onSync(hostId, body.highestSequence)) send(s, 'assignment.offer', { signed });
+    },
+    'assignment.status': (_s, hostId, body) => deps.work.onStatus(hostId, body),
     'updates.report': async (s, hostId, body, id) => {
       const count = await deps.patches.recordReport(hostId, body.updates);
       send(s, 'updates.ack', { count }, id);
@@ -367,6 +383,13 @@ export function createAgentGateway(deps: GatewayDeps) {
       }
     },
     isOnline: (hostId: string) => byHost.has(hostId),
+    /** Pushes signed work to a connected host; false when it is offline (it will sync on reconnect). */
+    offer(hostId: string, signed: SignedAssignment): boolean {
+      const s = byHost.get(hostId);
+      if (!s || s.closed) return false;
+      send(s, 'assignment.offer', { signed });
+      return true;
+    },
     connectedCount: () => byHost.size,
     /** Closes every agent connection (agents reconnect to whichever server is up). */
     async close() {

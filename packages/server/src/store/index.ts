@@ -2,9 +2,11 @@ import type { AuditStore } from '../audit/types.js';
 import type { AccessTokensStore, EnrollmentTokensStore, UsersStore } from '../auth/types.js';
 import type { InventoryStore } from '../hosts/types.js';
 import type { PatchesStore } from '../patches/types.js';
+import type { DeploymentsStore } from '../rollouts/deployments-repository.js';
 import { createAccessTokensStore } from './access-tokens-store.js';
 import { createAuditStore } from './audit-store.js';
 import type { Db } from './db.js';
+import { createDeploymentsStore } from './deployments-store.js';
 import { createEnrollmentTokensStore } from './enrollment-tokens-store.js';
 import { createHostsStore, type HostsStoreWithEnrollment } from './hosts-store.js';
 import { createInventoryStore } from './inventory-store.js';
@@ -19,6 +21,7 @@ export interface Stores {
   inventory: InventoryStore;
   audit: AuditStore;
   patches: PatchesStore;
+  deployments: DeploymentsStore;
 }
 
 export function createStores(db: Db): Stores {
@@ -30,6 +33,7 @@ export function createStores(db: Db): Stores {
     inventory: createInventoryStore(db),
     audit: createAuditStore(db),
     patches: createPatchesStore(db),
+    deployments: createDeploymentsStore(db),
   };
 }
 

@@ -81,6 +81,8 @@ export const hosts = pgTable(
     packageCount: integer('package_count').notNull().default(0),
     /** When the agent last reported its pending updates (null: never). */
     updatesAt: ts('updates_at'),
+    /** The last assignment sequence given to this host; incremented atomically when a deployment starts. */
+    assignmentSequence: integer('assignment_sequence').notNull().default(0),
   },
   (t) => [index('hosts_hostname_idx').on(t.hostname)],
 );
@@ -166,4 +168,113 @@ export const hostUpdates = pgTable(
     primaryKey({ columns: [t.hostId, t.manager, t.name, t.arch] }),
     index('host_updates_catalogue_idx').on(t.ecosystem, t.name, t.candidateVersion),
   ],
+);
+
+/** Group membership of hosts (wave plans and deployment targets name groups). */
+export const hostGroups = pgTable(
+  'host_groups',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    groupName: text('group_name').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.groupName] }), index('host_groups_group_idx').on(t.groupName)],
+);
+
+/** A patch rollout: its spec, its lifecycle state and who did what to it. */
+export const deployments = pgTable(
+  'deployments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    state: text('state').notNull(),
+    stateReason: text('state_reason').notNull(),
+    spec: jsonb('spec').notNull(),
+    critical: boolean('critical').notNull(),
+    emergency: boolean('emergency').notNull(),
+    // Users may be deleted; the deployment and its audit trail stay, so no foreign key here.
+    createdBy: uuid('created_by').notNull(),
+    createdByName: text('created_by_name').notNull(),
+    approvedBy: uuid('approved_by'),
+    approvedAt: ts('approved_at'),
+    createdAt: ts('created_at').notNull(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+    deadlineAt: ts('deadline_at'),
+    postmortem: text('postmortem'),
+  },
+  (t) => [index('deployments_state_idx').on(t.state), index('deployments_created_idx').on(t.createdAt)],
+);
+
+/** One wave of a deployment, planned at start; its timestamps are the gate's memory across restarts. */
+export const deploymentWaves = pgTable(
+  'deployment_waves',
+  {
+    deploymentId: uuid('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    index: integer('index').notNull(),
+    name: text('name').notNull(),
+    spec: jsonb('spec').notNull(),
+    startedAt: ts('started_at'),
+    settledAt: ts('settled_at'),
+    passedAt: ts('passed_at'),
+    haltedReason: text('halted_reason'),
+  },
+  (t) => [primaryKey({ columns: [t.deploymentId, t.index] })],
+);
+
+/** One host's work in one deployment; `signed` is the document sent (and resent) verbatim. */
+export const assignments = pgTable(
+  'assignments',
+  {
+    id: uuid('id').primaryKey(),
+    deploymentId: uuid('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    waveIndex: integer('wave_index').notNull(),
+    sequence: integer('sequence').notNull(),
+    state: text('state').notNull(),
+    stateReason: text('state_reason').notNull(),
+    code: text('code'),
+    notBefore: ts('not_before'),
+    expiresAt: ts('expires_at'),
+    signed: jsonb('signed'),
+    offeredAt: ts('offered_at'),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+    updatedAt: ts('updated_at').notNull(),
+    installed: jsonb('installed'),
+    rebootRequired: boolean('reboot_required').notNull().default(false),
+    verified: boolean('verified').notNull().default(false),
+    output: text('output'),
+  },
+  (t) => [
+    uniqueIndex('assignments_host_sequence').on(t.hostId, t.sequence),
+    index('assignments_deployment_idx').on(t.deploymentId, t.waveIndex),
+    index('assignments_state_expiry_idx').on(t.state, t.expiresAt),
+  ],
+);
+
+/** Every transition and wave event of a deployment, in order: the timeline and the report. */
+export const deploymentEvents = pgTable(
+  'deployment_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deploymentId: uuid('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    at: ts('at').notNull(),
+    actor: text('actor'),
+    kind: text('kind').notNull(),
+    fromState: text('from_state'),
+    toState: text('to_state'),
+    reason: text('reason').notNull(),
+    detail: jsonb('detail'),
+  },
+  (t) => [index('deployment_events_deployment_idx').on(t.deploymentId, t.id)],
 );

@@ -13,9 +13,9 @@ import {
 } from '@brier/protocol';
 import WebSocket from 'ws';
 import { buildServer } from '../app.js';
-import { identityFromPem } from '../auth/server-identity.js';
 import { parseConfig, type ServerConfig } from '../config.js';
 import { openDatabase } from '../store/index.js';
+import { testKeys } from './test-keys.js';
 
 /**
  * Test support (not shipped: excluded from the build). Builds a real server on a real database:
@@ -31,9 +31,9 @@ export interface TestServerOptions {
 
 export async function createTestServer(options: TestServerOptions = {}) {
   const database = await openDatabase({ databaseUrl: options.databaseUrl });
-  const identity = identityFromPem(generateKeyPair().privateKeyPem);
+  const { identity, workKey } = testKeys();
   const config = Object.freeze({ ...parseConfig({}), ...options.config });
-  const app = await buildServer({ config, database, identity, ...(options.now ? { now: options.now } : {}) });
+  const app = await buildServer({ config, database, identity, workKey, ...(options.now ? { now: options.now } : {}) });
   await app.services.auth.ensureAdmin(ADMIN_PASSWORD);
 
   async function login(username = 'admin', password = ADMIN_PASSWORD): Promise<string> {

@@ -1,0 +1,264 @@
+import { isRecord } from '../api-client.js';
+import {
+  type CommandContext,
+  choiceOption,
+  commandGroup,
+  idSegment,
+  intOption,
+  printResult,
+  SERVER_JSON_HELP,
+  SERVER_JSON_OPTIONS,
+  type Subcommand,
+  UsageError,
+  withParsedArgs,
+} from '../command.js';
+import { cell, formatFields, formatTable, timestamp } from '../output.js';
+import { listSubcommand } from '../resource-commands.js';
+
+/** A deployment as GET /deployments/{id} returns it (the fields the CLI prints). */
+export interface DeploymentView {
+  id: string;
+  name: string;
+  state: string;
+  stateReason: string | null;
+  critical: boolean;
+  emergency: boolean;
+  createdBy: string;
+  approvedBy: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  packages?: Array<{ name: string; version: string | null }>;
+  waves?: Array<{ index: number; name: string; state: string; hostCount: number; counts: Record<string, number> }>;
+  hosts?: Array<{ hostId: string; hostname: string; wave: number; state: string; reason: string | null; verified: boolean }>;
+  summary?: Record<string, number>;
+}
+
+const usage = `Usage: brier deploy <create|list|show|approve|pause|resume|abort|retry-failed> [options]
+
+Push package upgrades to hosts in waves, with approvals and automatic halts.
+
+Commands:
+  create         Draft and submit a deployment
+  list           Deployments, newest first
+  show ID        Waves, per-host states and the summary of one deployment
+  approve ID     Approve a deployment someone else drafted (approver or admin)
+  pause ID       Stop offering work; running work finishes
+  resume ID      Continue a paused or halted deployment
+  abort ID       End a deployment for good
+  retry-failed ID  Offer the failed hosts their work again
+
+Run 'brier deploy <command> --help' for its options.
+`;
+
+const createUsage = `Usage: brier deploy create --name NAME --packages PKG[=VERSION][,PKG…] (--hosts ID[,ID…] | --groups G[,G…])
+                           [--waves SPEC] [--bake-minutes N] [--threshold RATE] [--critical] [--emergency]
+                           [--reboot never|if-required|always] [--deadline-hours N] [--ecosystem dpkg|rpm|apk] [--json]
+
+Draft a deployment and submit it. A small, non-critical one is approved at once; a critical,
+emergency or large one waits for a second person (brier deploy approve).
+
+Options:
+  --name NAME          What the change is, for the record
+  --packages LIST      Packages to upgrade: name=version pins a version, a bare name means
+                       "the latest available"
+  --hosts LIST         Target host ids
+  --groups LIST        Target host groups
+  --waves SPEC         Comma-separated waves in order: group:NAME (a pilot group) or a percentage
+                       of the remaining hosts, e.g. group:pilot,10,50,100 (default: one wave)
+  --bake-minutes N     Wait this long after a wave settles before the next (default 60)
+  --threshold RATE     Success rate a wave must reach, 0..1 (default 0.95)
+  --critical           Needs a second person's approval
+  --emergency          Needs approval; ignores maintenance windows and bake times
+  --reboot POLICY      never (default), if-required or always
+  --deadline-hours N   Work not done by then is reported expired
+  --ecosystem E        Package ecosystem of the names (default dpkg)
+${SERVER_JSON_HELP}
+`;
+
+const listUsage = `Usage: brier deploy list [--state STATE] [--limit N] [--offset N] [--json]
+
+List deployments, newest first.
+
+Options:
+  --state STATE        Only deployments in this state (e.g. running, awaiting_approval)
+  --limit N            At most N deployments
+  --offset N           Skip the first N
+${SERVER_JSON_HELP}
+`;
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function parseRate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const rate = Number(value);
+  if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(value) || rate < 0 || rate > 1)
+    throw new UsageError(`--threshold must be a rate between 0 and 1, got ${JSON.stringify(value)}`, createUsage);
+  return rate;
+}
+
+/** Parses `group:pilot,10,50,100` into wave specs; the same bake time and threshold apply to each. */
+function parseWaves(spec: string | undefined, bakeMinutes: number | undefined, successThreshold: number | undefined) {
+  const parts = splitList(spec);
+  if (parts.length === 0) return undefined;
+  return parts.map((part) => {
+    const common = {
+      ...(bakeMinutes !== undefined ? { bakeMinutes } : {}),
+      ...(successThreshold !== undefined ? { successThreshold } : {}),
+    };
+    if (part.startsWith('group:') && part.length > 6) return { name: part.slice(6), group: part.slice(6), ...common };
+    const percent = Number(part.replace(/%$/, ''));
+    if (!Number.isFinite(percent) || percent <= 0 || percent > 100)
+      throw new UsageError(`--waves: ${JSON.stringify(part)} is neither group:NAME nor a percentage in (0, 100]`, createUsage);
+    return { name: `${percent}%`, percent, ...common };
+  });
+}
+
+function renderDeployment(d: DeploymentView): string {
+  const fields = formatFields([
+    ['ID', cell(d.id)],
+    ['Name', cell(d.name)],
+    ['State', cell(d.stateReason ? `${d.state} (${d.stateReason})` : d.state)],
+    ['Created', `${timestamp(d.createdAt)} by ${cell(d.createdBy)}`],
+    ['Approved by', d.approvedBy ? cell(d.approvedBy) : '-'],
+    ['Packages', cell((d.packages ?? []).map((p) => (p.version ? `${p.name}=${p.version}` : p.name)).join(', '))],
+    [
+      'Summary',
+      cell(
+        Object.entries(d.summary ?? {})
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      ),
+    ],
+  ]);
+  const waves = formatTable(
+    ['WAVE', 'NAME', 'STATE', 'HOSTS', 'COUNTS'],
+    (d.waves ?? []).map((w) => [
+      cell(w.index),
+      cell(w.name),
+      cell(w.state),
+      cell(w.hostCount),
+      cell(
+        Object.entries(w.counts)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', '),
+      ),
+    ]),
+  );
+  const hosts = formatTable(
+    ['HOST', 'WAVE', 'STATE', 'VERIFIED', 'REASON'],
+    (d.hosts ?? []).map((h) => [cell(h.hostname), cell(h.wave), cell(h.state), h.verified ? 'yes' : 'no', cell(h.reason ?? '-')]),
+  );
+  return `${fields}\n${waves}\n${hosts}`;
+}
+
+const create = withParsedArgs(
+  {
+    usage: createUsage,
+    options: {
+      ...SERVER_JSON_OPTIONS,
+      name: { type: 'string' },
+      packages: { type: 'string' },
+      hosts: { type: 'string' },
+      groups: { type: 'string' },
+      waves: { type: 'string' },
+      'bake-minutes': { type: 'string' },
+      threshold: { type: 'string' },
+      critical: { type: 'boolean' },
+      emergency: { type: 'boolean' },
+      reboot: { type: 'string' },
+      'deadline-hours': { type: 'string' },
+      ecosystem: { type: 'string' },
+    },
+  },
+  async ({ values }, ctx) => {
+    if (!values.name?.trim()) throw new UsageError('--name is required', createUsage);
+    const packages = splitList(values.packages).map((p) => {
+      const at = p.indexOf('=');
+      return at < 0 ? { name: p } : { name: p.slice(0, at), version: p.slice(at + 1) };
+    });
+    if (packages.length === 0) throw new UsageError('--packages is required', createUsage);
+    const hostIds = splitList(values.hosts);
+    const groups = splitList(values.groups);
+    if (hostIds.length === 0 && groups.length === 0) throw new UsageError('give --hosts or --groups (or both)', createUsage);
+    const waves = parseWaves(values.waves, intOption('bake-minutes', values['bake-minutes'], createUsage), parseRate(values.threshold));
+    const deadlineHours = intOption('deadline-hours', values['deadline-hours'], createUsage, 1);
+    const body = {
+      name: values.name,
+      packages,
+      targets: { ...(hostIds.length ? { hostIds } : {}), ...(groups.length ? { groups } : {}) },
+      ...(waves ? { waves } : {}),
+      ...(values.critical ? { critical: true } : {}),
+      ...(values.emergency ? { emergency: true } : {}),
+      ...(values.reboot
+        ? { rebootPolicy: choiceOption('reboot', values.reboot, ['never', 'if-required', 'always'] as const, createUsage) }
+        : {}),
+      ...(values.ecosystem ? { ecosystem: choiceOption('ecosystem', values.ecosystem, ['dpkg', 'rpm', 'apk'] as const, createUsage) } : {}),
+      ...(deadlineHours !== undefined ? { deadlineHours } : {}),
+    };
+    const { client } = await ctx.session(values.server);
+    const created = await client.post<DeploymentView>('/deployments', body);
+    return printResult(ctx, values.json, created, (d) => (isRecord(d) ? renderDeployment(d) : ''));
+  },
+);
+
+const list = listSubcommand<DeploymentView, { state: { type: 'string' }; limit: { type: 'string' }; offset: { type: 'string' } }>({
+  usage: listUsage,
+  options: { state: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } },
+  request: ({ values }) => ({
+    path: '/deployments',
+    query: {
+      state: values.state || undefined,
+      limit: intOption('limit', values.limit, listUsage, 1),
+      offset: intOption('offset', values.offset, listUsage),
+    },
+  }),
+  headers: ['ID', 'NAME', 'STATE', 'CREATED', 'BY', 'APPROVED BY'],
+  row: (d) => [cell(d.id), cell(d.name), cell(d.state), timestamp(d.createdAt), cell(d.createdBy), d.approvedBy ? cell(d.approvedBy) : '-'],
+  showTotal: true,
+});
+
+function byId(verb: string, summary: string, path: (id: string) => string, withReason = false): Subcommand {
+  const subUsage = `Usage: brier deploy ${verb} ID${withReason ? ' [--reason TEXT]' : ''} [--json]
+
+${summary}
+
+Options:
+${withReason ? '  --reason TEXT        Why, for the record\n' : ''}${SERVER_JSON_HELP}
+`;
+  return withParsedArgs(
+    { usage: subUsage, options: { ...SERVER_JSON_OPTIONS, ...(withReason ? { reason: { type: 'string' } } : {}) }, operands: ['ID'] },
+    async ({ values, positionals }, ctx: CommandContext) => {
+      const id = idSegment(positionals[0] ?? '', subUsage);
+      const { client } = await ctx.session(values.server);
+      const reason = (values as { reason?: string }).reason;
+      const result =
+        verb === 'show'
+          ? await client.get<DeploymentView>(path(id))
+          : await client.post<DeploymentView>(path(id), withReason && reason ? { reason } : withReason ? {} : undefined);
+      return printResult(ctx, values.json, result, (d) => (isRecord(d) ? renderDeployment(d) : ''));
+    },
+  );
+}
+
+export const deployCommand = commandGroup({
+  name: 'deploy',
+  summary: 'Create, approve and steer patch deployments',
+  usage,
+  subcommands: {
+    create,
+    list,
+    show: byId('show', 'Show a deployment: waves, per-host states and the summary.', (id) => `/deployments/${id}`),
+    approve: byId('approve', 'Approve a deployment someone else drafted.', (id) => `/deployments/${id}/approve`),
+    pause: byId('pause', 'Stop offering work; work already running finishes.', (id) => `/deployments/${id}/pause`),
+    resume: byId('resume', 'Continue a paused or halted deployment.', (id) => `/deployments/${id}/resume`),
+    abort: byId('abort', 'End a deployment for good.', (id) => `/deployments/${id}/abort`, true),
+    'retry-failed': byId('retry-failed', 'Offer the failed hosts their work again.', (id) => `/deployments/${id}/retry-failed`),
+  },
+});

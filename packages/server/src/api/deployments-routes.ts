@@ -1,0 +1,230 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { DEPLOYMENT_STATES, type DeploymentState } from '../rollouts/types.js';
+import type { Services } from '../services.js';
+import { authorize, principalOf } from './authorize.js';
+import { authErrors, DateTime, IdParams, Limit, NullableDateTime, Offset, Page, Problem, Uuid } from './schemas.js';
+
+const PackageName = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' });
+const Reason = Type.String({ minLength: 1, maxLength: 1000, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
+
+const CreateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+    packages: Type.Array(Type.Object({ name: PackageName, version: Type.Optional(PackageName) }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 500,
+    }),
+    targets: Type.Object(
+      {
+        hostIds: Type.Optional(Type.Array(Uuid, { maxItems: 100_000 })),
+        groups: Type.Optional(
+          Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }), { maxItems: 100 }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    waves: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            percent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
+            group: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            bakeMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 43_200 })),
+            successThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 20 },
+      ),
+    ),
+    critical: Type.Optional(Type.Boolean()),
+    emergency: Type.Optional(Type.Boolean()),
+    ecosystem: Type.Optional(
+      Type.Union([Type.Literal('dpkg'), Type.Literal('rpm'), Type.Literal('apk'), Type.Literal('windows'), Type.Literal('macos')]),
+    ),
+    rebootPolicy: Type.Optional(Type.Union([Type.Literal('never'), Type.Literal('if-required'), Type.Literal('always')])),
+    deadlineHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 90 })),
+  },
+  { additionalProperties: false },
+);
+
+const Counts = Type.Record(Type.String(), Type.Integer());
+
+const Person = Type.Object({ id: Uuid, username: Type.String() });
+
+const DeploymentSummary = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  state: Type.String(),
+  stateReason: Type.String(),
+  critical: Type.Boolean(),
+  emergency: Type.Boolean(),
+  createdBy: Person,
+  createdAt: DateTime,
+  startedAt: NullableDateTime,
+  finishedAt: NullableDateTime,
+});
+
+const DeploymentDetail = Type.Intersect([
+  DeploymentSummary,
+  Type.Object({
+    approvedBy: Type.Union([Type.String(), Type.Null()]),
+    deadlineAt: NullableDateTime,
+    ecosystem: Type.String(),
+    rebootPolicy: Type.String(),
+    postmortem: Type.Union([Type.String(), Type.Null()]),
+    packages: Type.Array(Type.Object({ name: Type.String(), version: Type.Union([Type.String(), Type.Null()]) })),
+    waves: Type.Array(
+      Type.Object({
+        index: Type.Integer(),
+        name: Type.String(),
+        state: Type.String(),
+        hostCount: Type.Integer(),
+        counts: Counts,
+        startedAt: NullableDateTime,
+        passedAt: NullableDateTime,
+        haltedReason: Type.Union([Type.String(), Type.Null()]),
+      }),
+    ),
+    hosts: Type.Array(
+      Type.Object({
+        hostId: Uuid,
+        hostname: Type.String(),
+        wave: Type.Integer(),
+        state: Type.String(),
+        reason: Type.Union([Type.String(), Type.Null()]),
+        code: Type.Union([Type.String(), Type.Null()]),
+        installed: Type.Union([Type.Array(Type.Object({ name: Type.String(), version: Type.String() })), Type.Null()]),
+        rebootRequired: Type.Union([Type.Boolean(), Type.Null()]),
+        verified: Type.Boolean(),
+        updatedAt: NullableDateTime,
+      }),
+    ),
+    summary: Type.Object({
+      total: Type.Integer(),
+      succeeded: Type.Integer(),
+      failed: Type.Integer(),
+      expired: Type.Integer(),
+      unreached: Type.Integer(),
+      inProgress: Type.Integer(),
+      rebootPending: Type.Integer(),
+      verified: Type.Integer(),
+    }),
+    timeline: Type.Object({
+      entries: Type.Array(
+        Type.Object({
+          at: DateTime,
+          actor: Type.Union([Type.String(), Type.Null()]),
+          kind: Type.String(),
+          title: Type.String(),
+          reason: Type.String(),
+          state: Type.Union([Type.String(), Type.Null()]),
+        }),
+      ),
+      timeInStateMs: Type.Record(Type.String(), Type.Number()),
+    }),
+  }),
+]);
+
+export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { auth, deployments } = services;
+  const read = authorize(auth, 'deployments:read');
+  const manage = authorize(auth, 'deployments:manage');
+  const approve = authorize(auth, 'deployments:approve');
+
+  const actorOf = (request: Parameters<typeof principalOf>[0]) => {
+    const { user } = principalOf(request);
+    return { id: user.id, username: user.username, role: user.role };
+  };
+
+  app.post(
+    '/deployments',
+    {
+      onRequest: manage,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Draft and submit a deployment; small non-critical ones are approved at once, others wait for a second person',
+        body: CreateBody,
+        response: { 201: DeploymentDetail, 409: Problem, ...authErrors },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await deployments.create(actorOf(request), request.body)),
+  );
+
+  app.get(
+    '/deployments',
+    {
+      onRequest: read,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deployments, newest first',
+        querystring: Type.Object(
+          { state: Type.Optional(Type.Union(DEPLOYMENT_STATES.map((st) => Type.Literal(st)))), limit: Limit, offset: Offset },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Type.Intersect([DeploymentSummary, Type.Object({ hostCount: Type.Integer() })])), ...authErrors },
+      },
+    },
+    async (request) => deployments.list({ ...request.query, state: request.query.state as DeploymentState | undefined }),
+  );
+
+  app.get(
+    '/deployments/:id',
+    {
+      onRequest: read,
+      schema: {
+        tags: ['deployments'],
+        summary: 'A deployment with per-wave counts and per-host states',
+        params: IdParams,
+        response: { 200: DeploymentDetail, 404: Problem, ...authErrors },
+      },
+    },
+    async (request) => deployments.get(request.params.id),
+  );
+
+  app.post(
+    '/deployments/:id/approve',
+    {
+      onRequest: approve,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Approve (never your own)',
+        params: IdParams,
+        response: { 200: DeploymentDetail, 404: Problem, 409: Problem, ...authErrors },
+      },
+    },
+    async (request) => deployments.approve(actorOf(request), request.params.id),
+  );
+
+  for (const action of ['pause', 'resume', 'retryFailed'] as const) {
+    app.post(
+      `/deployments/:id/${action === 'retryFailed' ? 'retry-failed' : action}`,
+      {
+        onRequest: manage,
+        schema: {
+          tags: ['deployments'],
+          summary: `${action} a deployment`,
+          params: IdParams,
+          response: { 200: DeploymentDetail, 404: Problem, 409: Problem, ...authErrors },
+        },
+      },
+      async (request) => deployments[action](actorOf(request), request.params.id),
+    );
+  }
+
+  app.post(
+    '/deployments/:id/abort',
+    {
+      onRequest: manage,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Abort: no further work is offered; work already running on hosts finishes',
+        params: IdParams,
+        body: Type.Optional(Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false })),
+        response: { 200: DeploymentDetail, 404: Problem, 409: Problem, ...authErrors },
+      },
+    },
+    async (request) => deployments.abort(actorOf(request), request.params.id, request.body?.reason ?? 'aborted by an operator'),
+  );
+};

@@ -1,0 +1,914 @@
+import type { KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import {
+  type AgentMessageBodies,
+  type AssignmentPayload,
+  BrierError,
+  checkPackageName,
+  checkVersion,
+  ECOSYSTEMS,
+  type Ecosystem,
+  type SignedAssignment,
+  signAssignment,
+  type RebootPolicy as WireRebootPolicy,
+  type WorkKeyCertificate,
+} from '@brier/protocol';
+import type { Role } from '../auth/types.js';
+import type {
+  AssignmentRow,
+  DeploymentEventRow,
+  DeploymentRow,
+  DeploymentsStore,
+  NewDeploymentEvent,
+  StoredSpec,
+  WaveRow,
+} from './deployments-repository.js';
+import { type RolloutError, toBrierError } from './errors.js';
+import { evaluateWave } from './gates.js';
+import { approvalRequirement, approve as approveDeployment, type DeploymentEvent, transition } from './lifecycle.js';
+import { buildTimeline, type ReportSummary, summarize, type Timeline, type TransitionRecord, type WaveRecord } from './report.js';
+import { normalizeWaves, resolveTargets, validateSpec, type WaveInput } from './spec.js';
+import {
+  type AssignmentCounts,
+  type AssignmentState,
+  countStates,
+  DEPLOYMENT_STATES,
+  type DeploymentSpec,
+  type DeploymentState,
+  type RebootPolicy,
+  TERMINAL_ASSIGNMENT_STATES,
+} from './types.js';
+import { planWaves } from './waves.js';
+
+/** Who is acting: the authenticated user (the API resolves it from the session). */
+export interface Actor {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface CreateDeploymentInput {
+  name: string;
+  packages: { name: string; version?: string | null | undefined }[];
+  targets: { hostIds?: string[] | undefined; groups?: string[] | undefined };
+  waves?: WaveInput[] | undefined;
+  critical?: boolean | undefined;
+  emergency?: boolean | undefined;
+  /** dpkg unless said otherwise: names and versions are checked against this ecosystem's grammar. */
+  ecosystem?: Ecosystem | undefined;
+  /** 'if_required' is accepted as a spelling of 'if-required'. */
+  rebootPolicy?: WireRebootPolicy | 'if_required' | undefined;
+  /** Hours from creation after which nothing more is offered and unrun work expires. */
+  deadlineHours?: number | undefined;
+}
+
+export type WaveState = 'pending' | 'running' | 'passed' | 'halted';
+
+export interface DeploymentHostView {
+  hostId: string;
+  hostname: string;
+  /** Wave index (0-based). */
+  wave: number;
+  state: AssignmentState;
+  reason: string;
+  code: string | null;
+  installed: { name: string; version: string }[] | null;
+  rebootRequired: boolean;
+  verified: boolean;
+  updatedAt: Date;
+}
+
+export interface DeploymentWaveView {
+  index: number;
+  name: string;
+  state: WaveState;
+  counts: AssignmentCounts;
+  hostCount: number;
+  startedAt: Date | null;
+  passedAt: Date | null;
+  haltedReason: string | null;
+}
+
+export interface DeploymentView {
+  id: string;
+  name: string;
+  state: DeploymentState;
+  stateReason: string;
+  critical: boolean;
+  emergency: boolean;
+  createdBy: { id: string; username: string };
+  approvedBy: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  deadlineAt: Date | null;
+  ecosystem: Ecosystem;
+  rebootPolicy: WireRebootPolicy;
+  packages: { name: string; version: string | null }[];
+  waves: DeploymentWaveView[];
+  hosts: DeploymentHostView[];
+  summary: ReportSummary;
+  timeline: Timeline;
+  postmortem: string | null;
+}
+
+export interface DeploymentListItem {
+  id: string;
+  name: string;
+  state: DeploymentState;
+  stateReason: string;
+  critical: boolean;
+  emergency: boolean;
+  createdBy: { id: string; username: string };
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  hostCount: number;
+}
+
+/** The parts of the audit store the service writes to (AuditStore satisfies it). */
+export interface AuditSink {
+  record(entry: {
+    actor: string;
+    action: string;
+    target?: string | null;
+    detail?: Record<string, unknown> | null;
+    at: Date;
+  }): Promise<void>;
+}
+
+/** The work-signing key as the service needs it (WorkSigningKey from auth/work-signing-key.ts satisfies it). */
+export interface WorkSigner {
+  privateKey: KeyObject;
+  certificate: WorkKeyCertificate;
+}
+
+export interface DeploymentsConfig {
+  /** A deployment targeting more hosts than this needs a second person's approval. */
+  approvalHostThreshold: number;
+  /** How long a signed assignment stays valid, capped by the deployment deadline. */
+  assignmentTtlHours: number;
+}
+
+export const DEPLOYMENTS_DEFAULTS: DeploymentsConfig = { approvalHostThreshold: 50, assignmentTtlHours: 72 };
+
+export interface DeploymentsServiceDeps {
+  store: DeploymentsStore;
+  /** Accepted for wiring symmetry; targeting reads hosts through `store.targetHosts`. */
+  hosts?: unknown;
+  audit: AuditSink;
+  signing: () => WorkSigner;
+  /** Sends a signed assignment to a connected agent; false when the host is not connected. */
+  offer: (hostId: string, signed: SignedAssignment) => boolean;
+  now: () => Date;
+  config?: Partial<DeploymentsConfig> | undefined;
+  /** New ids (tests may fix them); random UUIDs by default. */
+  newId?: () => string;
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+/** notBefore lies this far in the past so an agent whose clock runs behind still accepts new work. */
+const CLOCK_SKEW_MS = 5 * MINUTE_MS;
+const ENGINE = 'engine';
+
+/** Assignments that have not run and may still be delivered. */
+const DELIVERABLE: readonly AssignmentState[] = ['pending', 'offered', 'unreached', 'deferred', 'running'];
+/** Not yet started on the host: these expire when their time is up. */
+const EXPIRABLE: readonly AssignmentState[] = ['pending', 'offered', 'unreached', 'deferred'];
+const NON_TERMINAL: readonly AssignmentState[] = ['pending', 'offered', 'unreached', 'deferred', 'running'];
+
+function rejectWith(error: RolloutError): never {
+  throw toBrierError(error);
+}
+
+function check<T>(result: { ok: true; value: T } | { ok: false; error: RolloutError }): T {
+  if (!result.ok) rejectWith(result.error);
+  return result.value;
+}
+
+function wireRebootPolicy(p: CreateDeploymentInput['rebootPolicy']): WireRebootPolicy {
+  if (p === undefined) return 'never';
+  if (p === 'if_required') return 'if-required';
+  if (p === 'never' || p === 'if-required' || p === 'always') return p;
+  throw new BrierError('bad_request', `rebootPolicy must be one of never, if-required, always`);
+}
+
+function domainRebootPolicy(p: WireRebootPolicy): RebootPolicy {
+  return p === 'if-required' ? 'if_required' : p;
+}
+
+function isTerminal(state: AssignmentState): boolean {
+  return TERMINAL_ASSIGNMENT_STATES.includes(state);
+}
+
+function waveState(w: WaveRow): WaveState {
+  if (w.haltedReason !== null) return 'halted';
+  if (w.passedAt !== null) return 'passed';
+  if (w.startedAt !== null) return 'running';
+  return 'pending';
+}
+
+/**
+ * Deployments: creation with change control, the lifecycle commands, the rollout engine (`tick`) and
+ * the agent side of work delivery (`onAgentConnected`, `onAssignmentStatus`).
+ *
+ * Restart safety: every step reads its state from the store and writes with compare-and-set, so a
+ * tick may die at any point and the next one (on this or another replica) carries on. A signed
+ * assignment is stored before it is sent and never signed again: resending is always the same
+ * document with the same nonce, which the agent's ledger recognises.
+ */
+export function createDeploymentsService(deps: DeploymentsServiceDeps) {
+  const { store, audit, now } = deps;
+  const config: DeploymentsConfig = { ...DEPLOYMENTS_DEFAULTS, ...deps.config };
+  const newId = deps.newId ?? randomUUID;
+  // Ticks in this process run one at a time; other replicas are kept apart by the compare-and-set writes.
+  let ticking: Promise<void> = Promise.resolve();
+
+  async function load(id: string): Promise<DeploymentRow> {
+    const d = await store.get(id);
+    if (!d) throw new BrierError('not_found', 'no such deployment', { details: { id } });
+    return d;
+  }
+
+  function event(
+    actor: string | null,
+    from: DeploymentState | null,
+    to: DeploymentState,
+    reason: string,
+    detail?: Record<string, unknown>,
+  ) {
+    const e: NewDeploymentEvent = { at: now(), actor, kind: 'deployment', fromState: from, toState: to, reason, detail: detail ?? null };
+    return e;
+  }
+
+  async function auditTransition(actor: string, d: DeploymentRow, action: string, to: DeploymentState, reason: string, at: Date) {
+    await audit.record({ actor, action: `deployment.${action}`, target: d.id, detail: { name: d.name, from: d.state, to, reason }, at });
+  }
+
+  /** Applies a lifecycle event through lifecycle.transition, CAS-writes it, records event and audit. */
+  async function apply(
+    d: DeploymentRow,
+    actor: string | null,
+    ev: DeploymentEvent,
+    patch: Parameters<DeploymentsStore['transition']>[3] = {},
+    detail?: Record<string, unknown>,
+  ): Promise<{ to: DeploymentState; reason: string } | undefined> {
+    const result = check(transition(d.state, ev));
+    const at = now();
+    const done = await store.transition(
+      d.id,
+      d.state,
+      result.state,
+      { ...patch, stateReason: result.reason },
+      event(actor, d.state, result.state, result.reason, detail),
+    );
+    if (!done) return undefined;
+    await auditTransition(actor ?? ENGINE, d, ev.type, result.state, result.reason, at);
+    return { to: result.state, reason: result.reason };
+  }
+
+  async function applyOrConflict(
+    d: DeploymentRow,
+    actor: string,
+    ev: DeploymentEvent,
+    patch?: Parameters<DeploymentsStore['transition']>[3],
+  ) {
+    const r = await apply(d, actor, ev, patch);
+    if (!r) throw new BrierError('conflict', 'the deployment changed meanwhile; reload and try again', { details: { id: d.id } });
+    return r;
+  }
+
+  // ---------------------------------------------------------------- creation
+
+  async function create(actor: Actor, input: CreateDeploymentInput): Promise<DeploymentView> {
+    const at = now();
+    const ecosystem = input.ecosystem ?? 'dpkg';
+    if (!ECOSYSTEMS.includes(ecosystem)) throw new BrierError('bad_request', `unknown ecosystem ${JSON.stringify(ecosystem)}`);
+    const rebootPolicy = wireRebootPolicy(input.rebootPolicy);
+    if (!Array.isArray(input.packages)) throw new BrierError('bad_request', 'packages must be a list');
+    const problems: string[] = [];
+    const packages = input.packages.map((p, i) => {
+      const name = typeof p?.name === 'string' ? p.name : '';
+      const nameCheck = checkPackageName(ecosystem, name);
+      if (!nameCheck.ok)
+        problems.push(`packages[${i}].name ${JSON.stringify(name)} is not a valid ${ecosystem} package name: ${nameCheck.reason}`);
+      const version = p?.version ?? null;
+      if (version !== null) {
+        const v = checkVersion(ecosystem, version);
+        if (!v.ok)
+          problems.push(
+            `packages[${i}].version ${JSON.stringify(version)} of ${JSON.stringify(name)} is not a valid ${ecosystem} version: ${v.reason}`,
+          );
+      }
+      return { name, version };
+    });
+    if (problems.length > 0) throw new BrierError('bad_request', problems.join('; '), { details: { problems } });
+    if (
+      input.deadlineHours !== undefined &&
+      !(typeof input.deadlineHours === 'number' && input.deadlineHours > 0 && input.deadlineHours <= 24 * 365)
+    )
+      throw new BrierError('bad_request', 'deadlineHours must be above 0 and at most a year');
+
+    const spec: DeploymentSpec = {
+      name: typeof input.name === 'string' ? input.name.trim() : '',
+      packages,
+      targets: {
+        ...(input.targets?.hostIds !== undefined ? { hostIds: [...input.targets.hostIds] } : {}),
+        ...(input.targets?.groups !== undefined ? { groups: [...input.targets.groups] } : {}),
+      },
+      waves: normalizeWaves(input.waves),
+      critical: input.critical === true,
+      emergency: input.emergency === true,
+      deadline: input.deadlineHours === undefined ? null : new Date(at.getTime() + input.deadlineHours * HOUR_MS),
+      rebootPolicy: domainRebootPolicy(rebootPolicy),
+      schedule: {},
+      createdBy: actor.id,
+    };
+    check(validateSpec(spec, at));
+
+    // Targets: named ids must exist; revoked and not-yet-approved hosts never receive work.
+    const hostIds = spec.targets.hostIds ?? [];
+    const candidates = await store.targetHosts(hostIds, spec.targets.groups ?? []);
+    const { hosts: resolved, unknownHostIds } = resolveTargets(spec.targets, candidates);
+    if (unknownHostIds.length > 0)
+      throw new BrierError('bad_request', `unknown host ids: ${unknownHostIds.join(', ')}`, { details: { unknownHostIds } });
+    const targets = resolved.filter((h) => candidates.find((c) => c.id === h.id)?.status === 'approved').map((h) => h.id);
+    if (targets.length === 0) throw new BrierError('bad_request', 'the targets match no approved host');
+    // A group wave over a group none of the targets is in would pass at once on no evidence: refuse it.
+    const targetGroups = new Set(resolved.filter((h) => targets.includes(h.id)).flatMap((h) => h.groups));
+    const emptyGroups = spec.waves.flatMap((w) => (w.group !== undefined && !targetGroups.has(w.group) ? [w.group] : []));
+    if (emptyGroups.length > 0)
+      throw new BrierError('bad_request', `no target host is in the wave group ${emptyGroups.map((g) => JSON.stringify(g)).join(', ')}`, {
+        details: { emptyGroups },
+      });
+    const approval = approvalRequirement(spec, targets.length, config);
+    const submit = check(transition('draft', { type: 'submit', approval }));
+
+    const stored: StoredSpec = {
+      packages,
+      ecosystem,
+      rebootPolicy,
+      targets: spec.targets,
+      waves: spec.waves,
+      hostIds: targets,
+    };
+    const row = await store.create(
+      {
+        name: spec.name,
+        state: submit.state,
+        stateReason: submit.reason,
+        spec: stored,
+        critical: spec.critical,
+        emergency: spec.emergency,
+        createdBy: actor.id,
+        createdByName: actor.username,
+        approvedBy: null,
+        approvedAt: null,
+        createdAt: at,
+        startedAt: null,
+        finishedAt: null,
+        deadlineAt: spec.deadline,
+        postmortem: null,
+      },
+      {
+        at,
+        actor: actor.username,
+        kind: 'deployment',
+        fromState: null,
+        toState: submit.state,
+        reason: submit.reason,
+        detail: { hostCount: targets.length },
+      },
+    );
+    await audit.record({
+      actor: actor.username,
+      action: 'deployment.create',
+      target: row.id,
+      detail: { name: row.name, state: row.state, reason: submit.reason, hostCount: targets.length, packages },
+      at,
+    });
+    return view(row.id);
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  async function approve(actor: Actor, id: string, note?: string): Promise<DeploymentView> {
+    const d = await load(id);
+    const result = check(approveDeployment({ state: d.state, spec: { createdBy: d.createdBy } }, { id: actor.id, role: actor.role }, note));
+    const at = now();
+    const reason = result.reason.replace(`approved by ${actor.id}`, `approved by ${actor.username}`);
+    const done = await store.transition(
+      d.id,
+      d.state,
+      result.state,
+      { stateReason: reason, approvedBy: actor.id, approvedAt: at },
+      event(actor.username, d.state, result.state, reason),
+    );
+    if (!done) throw new BrierError('conflict', 'the deployment changed meanwhile; reload and try again');
+    await auditTransition(actor.username, d, 'approve', result.state, reason, at);
+    return view(id);
+  }
+
+  async function pause(actor: Actor, id: string, note?: string): Promise<DeploymentView> {
+    const d = await load(id);
+    await applyOrConflict(d, actor.username, note === undefined ? { type: 'pause' } : { type: 'pause', note });
+    return view(id);
+  }
+
+  async function resume(actor: Actor, id: string, note?: string): Promise<DeploymentView> {
+    const d = await load(id);
+    const wasHalted = d.state === 'halted';
+    await applyOrConflict(d, actor.username, note === undefined ? { type: 'resume' } : { type: 'resume', note });
+    if (wasHalted) {
+      // The operator accepts the halted gate: that wave counts as passed and the next one may start.
+      for (const w of await store.waves(id)) {
+        if (w.haltedReason !== null) {
+          await store.updateWave(id, w.index, { haltedReason: null, passedAt: now() });
+          await store.addEvent(
+            id,
+            waveEvent(w, 'advanced', `wave ${JSON.stringify(w.name)} passed by ${actor.username} past its halted gate`),
+          );
+        }
+      }
+    }
+    await tick();
+    return view(id);
+  }
+
+  async function abort(actor: Actor, id: string, reason: string): Promise<DeploymentView> {
+    const d = await load(id);
+    const at = now();
+    await applyOrConflict(d, actor.username, { type: 'abort', reason: typeof reason === 'string' ? reason : '' }, { finishedAt: at });
+    // Work never delivered will never be: it expires. Work an agent may already hold keeps its
+    // state, so a late report still records what really happened on that host.
+    await store.moveAll(id, ['pending', 'unreached'], 'expired', `deployment aborted by ${actor.username}`, at);
+    return view(id);
+  }
+
+  async function retryFailed(actor: Actor, id: string, note?: string): Promise<DeploymentView> {
+    const d = await load(id);
+    const failed = (await store.assignments(id)).filter((a) => a.state === 'failed');
+    if (failed.length === 0) throw new BrierError('conflict', 'no failed hosts to retry');
+    // Validate the transition before touching assignments.
+    check(transition(d.state, { type: 'retryFailed', count: failed.length }));
+    const at = now();
+    await store.renewFailed(id, `retry requested by ${actor.username}`, at, newId);
+    const failedWaves = new Set(failed.map((a) => a.waveIndex));
+    for (const w of await store.waves(id)) {
+      if (failedWaves.has(w.index) && w.passedAt === null) await store.updateWave(id, w.index, { haltedReason: null, settledAt: null });
+    }
+    await applyOrConflict(
+      d,
+      actor.username,
+      note === undefined ? { type: 'retryFailed', count: failed.length } : { type: 'retryFailed', count: failed.length, note },
+    );
+    await tick();
+    return view(id);
+  }
+
+  async function setPostmortem(actor: Actor, id: string, text: string): Promise<DeploymentView> {
+    const d = await load(id);
+    if (typeof text !== 'string' || text.length > 20_000)
+      throw new BrierError('bad_request', 'the post-mortem must be text of at most 20000 characters');
+    await store.setPostmortem(id, text);
+    await audit.record({ actor: actor.username, action: 'deployment.postmortem', target: id, detail: { name: d.name }, at: now() });
+    return view(id);
+  }
+
+  // ---------------------------------------------------------------- views
+
+  async function view(id: string): Promise<DeploymentView> {
+    const d = await load(id);
+    const [waves, assigned, events] = await Promise.all([store.waves(id), store.assignments(id), store.events(id)]);
+    const waveViews: DeploymentWaveView[] = (waves.length > 0 ? waves : []).map((w) => {
+      const mine = assigned.filter((a) => a.waveIndex === w.index);
+      return {
+        index: w.index,
+        name: w.name,
+        state: waveState(w),
+        counts: countStates(mine.map((a) => a.state)),
+        hostCount: mine.length,
+        startedAt: w.startedAt,
+        passedAt: w.passedAt,
+        haltedReason: w.haltedReason,
+      };
+    });
+    return {
+      id: d.id,
+      name: d.name,
+      state: d.state,
+      stateReason: d.stateReason,
+      critical: d.critical,
+      emergency: d.emergency,
+      createdBy: { id: d.createdBy, username: d.createdByName },
+      approvedBy: d.approvedBy,
+      createdAt: d.createdAt,
+      startedAt: d.startedAt,
+      finishedAt: d.finishedAt,
+      deadlineAt: d.deadlineAt,
+      ecosystem: d.spec.ecosystem,
+      rebootPolicy: d.spec.rebootPolicy,
+      packages: d.spec.packages,
+      waves:
+        waveViews.length > 0
+          ? waveViews
+          : d.spec.waves.map((w, index) => ({
+              index,
+              name: w.name,
+              state: 'pending' as const,
+              counts: countStates([]),
+              hostCount: 0,
+              startedAt: null,
+              passedAt: null,
+              haltedReason: null,
+            })),
+      hosts: assigned.map((a) => ({
+        hostId: a.hostId,
+        hostname: a.hostname,
+        wave: a.waveIndex,
+        state: a.state,
+        reason: a.stateReason,
+        code: a.code,
+        installed: a.installed,
+        rebootRequired: a.rebootRequired,
+        verified: a.verified,
+        updatedAt: a.updatedAt,
+      })),
+      summary: summarize(assigned),
+      timeline: timelineOf(events, now()),
+      postmortem: d.postmortem,
+    };
+  }
+
+  async function list(query: { state?: DeploymentState | undefined; limit: number; offset: number }) {
+    if (query.state !== undefined && !DEPLOYMENT_STATES.includes(query.state))
+      throw new BrierError('bad_request', `state must be one of ${DEPLOYMENT_STATES.join(', ')}`);
+    const page = await store.list(query);
+    const items: DeploymentListItem[] = page.items.map((d) => ({
+      id: d.id,
+      name: d.name,
+      state: d.state,
+      stateReason: d.stateReason,
+      critical: d.critical,
+      emergency: d.emergency,
+      createdBy: { id: d.createdBy, username: d.createdByName },
+      createdAt: d.createdAt,
+      startedAt: d.startedAt,
+      finishedAt: d.finishedAt,
+      hostCount: d.spec.hostIds.length,
+    }));
+    return { items, total: page.total };
+  }
+
+  // ---------------------------------------------------------------- engine
+
+  function waveEvent(w: Pick<WaveRow, 'index' | 'name'>, what: WaveRecord['event'], reason: string): NewDeploymentEvent {
+    return {
+      at: now(),
+      actor: null,
+      kind: 'wave',
+      fromState: null,
+      toState: null,
+      reason,
+      detail: { wave: w.index, waveName: w.name, event: what },
+    };
+  }
+
+  async function startDeployment(d: DeploymentRow): Promise<void> {
+    const candidates = await store.targetHosts(d.spec.hostIds, []);
+    // Hosts revoked or deleted since creation are left out; membership is fixed from here on.
+    const hosts = candidates.filter((h) => h.status === 'approved');
+    const plan = planWaves(d.id, hosts, d.spec.waves);
+    const result = check(transition(d.state, { type: 'start' }));
+    const at = now();
+    const started = await store.start(
+      d.id,
+      d.state,
+      { stateReason: result.reason, startedAt: at },
+      event(null, d.state, result.state, result.reason, { hostCount: hosts.length }),
+      d.spec.waves.map((spec, index) => ({
+        index,
+        name: spec.name,
+        spec,
+        startedAt: null,
+        settledAt: null,
+        passedAt: null,
+        haltedReason: null,
+      })),
+      plan.flatMap((p) =>
+        p.hostIds.map((hostId) => ({ id: newId(), hostId, waveIndex: p.wave, stateReason: 'planned; waiting for its wave' })),
+      ),
+      at,
+    );
+    if (started) await auditTransition(ENGINE, d, 'start', result.state, result.reason, at);
+  }
+
+  function payloadOf(d: DeploymentRow): AssignmentPayload {
+    return {
+      kind: 'package-upgrade',
+      packages: d.spec.packages.map((p) => ({ ecosystem: d.spec.ecosystem, name: p.name, version: p.version })),
+      rebootPolicy: d.spec.rebootPolicy,
+    };
+  }
+
+  /** Signs (once) and sends the pending assignments of a started wave, within its concurrency. */
+  async function deliverWave(d: DeploymentRow, w: WaveRow, assigned: AssignmentRow[]): Promise<void> {
+    const mine = assigned.filter((a) => a.waveIndex === w.index);
+    let slots =
+      w.spec.concurrency === undefined
+        ? Number.POSITIVE_INFINITY
+        : w.spec.concurrency - mine.filter((a) => ['offered', 'deferred', 'running'].includes(a.state)).length;
+    const payload = payloadOf(d);
+    for (const a of mine) {
+      if (a.state !== 'pending') continue;
+      if (slots <= 0) break;
+      let signed = a.signed;
+      if (signed === null) {
+        const at = now();
+        const notBefore = new Date(at.getTime() - CLOCK_SKEW_MS);
+        let expiresAt = new Date(at.getTime() + config.assignmentTtlHours * HOUR_MS);
+        if (d.deadlineAt !== null && d.deadlineAt.getTime() < expiresAt.getTime()) expiresAt = d.deadlineAt;
+        if (!(expiresAt.getTime() > at.getTime())) continue; // the deadline sweep expires it
+        const key = deps.signing();
+        const doc = signAssignment(
+          key.privateKey,
+          key.certificate,
+          {
+            assignmentId: a.id,
+            deploymentId: d.id,
+            hostId: a.hostId,
+            notBefore: notBefore.toISOString(),
+            expiresAt: expiresAt.toISOString(),
+            sequence: a.sequence,
+          },
+          payload,
+        );
+        if (!(await store.storeSigned(a.id, doc, notBefore, expiresAt, at))) {
+          // Another tick signed it first: use its document, never a second one.
+          signed = (await store.assignment(a.id))?.signed ?? null;
+          if (signed === null) continue;
+        } else {
+          signed = doc;
+        }
+      }
+      const delivered = deps.offer(a.hostId, signed);
+      const at = now();
+      const moved = await store.updateAssignment(
+        a.id,
+        ['pending'],
+        delivered
+          ? { state: 'offered', stateReason: 'offered to the connected agent', offeredAt: at }
+          : { state: 'unreached', stateReason: 'host offline when its wave started; queued until it reconnects' },
+        at,
+      );
+      if (moved && delivered) slots -= 1;
+    }
+  }
+
+  async function advanceDeployment(id: string): Promise<void> {
+    // Each pass handles one wave; a passed wave lets the next one start in the same tick.
+    for (let guard = 0; guard < 64; guard += 1) {
+      const d = await store.get(id);
+      if (!d || (d.state !== 'running' && d.state !== 'paused')) return;
+      const waves = await store.waves(id);
+      const current = waves.find((w) => w.passedAt === null);
+      if (!current) {
+        if (d.state === 'running') await apply(d, null, { type: 'complete', note: 'every wave passed' }, { finishedAt: now() });
+        return;
+      }
+      if (current.haltedReason !== null) return;
+      if (current.startedAt === null) {
+        if (d.state !== 'running') return;
+        const at = now();
+        if (await store.updateWave(id, current.index, { startedAt: at }, { onlyIfNotStarted: true }))
+          await store.addEvent(id, waveEvent(current, 'started', `wave ${JSON.stringify(current.name)} started`));
+        continue;
+      }
+      let assigned = await store.assignments(id);
+      if (d.state === 'running') {
+        await deliverWave(d, current, assigned);
+        assigned = await store.assignments(id);
+      }
+      const counts = countStates(assigned.filter((a) => a.waveIndex === current.index).map((a) => a.state));
+      const decision = evaluateWave({
+        spec: current.spec,
+        startedAt: current.startedAt,
+        now: now(),
+        counts,
+        allTerminalAt: current.settledAt ?? undefined,
+        emergency: d.emergency,
+      });
+      const settledChanged = (decision.settledAt?.getTime() ?? null) !== (current.settledAt?.getTime() ?? null);
+      if (settledChanged) await store.updateWave(id, current.index, { settledAt: decision.settledAt });
+      if (settledChanged && decision.settledAt !== null && current.settledAt === null)
+        await store.addEvent(id, waveEvent(current, 'settled', decision.reason));
+      if (decision.decision === 'halt') {
+        const r = await apply(d, null, { type: 'halt', reason: decision.reason });
+        if (r) {
+          await store.updateWave(id, current.index, { haltedReason: decision.reason });
+          await store.addEvent(id, waveEvent(current, 'halted', decision.reason));
+        }
+        return;
+      }
+      if (decision.decision === 'wait' || d.state !== 'running') return;
+      await store.updateWave(id, current.index, { passedAt: now() });
+      await store.addEvent(id, waveEvent(current, 'advanced', decision.reason));
+    }
+  }
+
+  async function expireSweep(): Promise<void> {
+    const expired = await store.expireDue(EXPIRABLE, now());
+    for (const a of expired) {
+      await audit.record({
+        actor: ENGINE,
+        action: 'assignment.expire',
+        target: a.id,
+        detail: { deploymentId: a.deploymentId, hostId: a.hostId, sequence: a.sequence },
+        at: now(),
+      });
+    }
+  }
+
+  async function tickOnce(): Promise<void> {
+    await expireSweep();
+    for (const id of await store.idsInStates(['approved'])) {
+      const d = await store.get(id);
+      if (d?.state === 'approved') await startDeployment(d);
+    }
+    for (const id of await store.idsInStates(['running', 'paused'])) {
+      const d = await store.get(id);
+      if (d?.deadlineAt && d.deadlineAt.getTime() <= now().getTime())
+        await store.moveAll(id, EXPIRABLE, 'expired', 'the deployment deadline passed before it ran', now());
+      await advanceDeployment(id);
+    }
+  }
+
+  /** One engine step: idempotent, safe to call at any time, from a timer and after every report. */
+  function tick(): Promise<void> {
+    const run = ticking.then(tickOnce, tickOnce);
+    ticking = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  async function onAgentConnected(hostId: string, highestSequence: number): Promise<SignedAssignment[]> {
+    await expireSweep();
+    const rows = await store.assignmentsOfHost(hostId, DELIVERABLE, ['running']);
+    const at = now();
+    const out: SignedAssignment[] = [];
+    for (const a of rows) {
+      if (a.signed === null) continue; // its wave has not started: not this host's turn yet
+      if (a.expiresAt !== null && a.expiresAt.getTime() <= at.getTime()) {
+        await store.updateAssignment(
+          a.id,
+          EXPIRABLE,
+          { state: 'expired', stateReason: 'expired before the host reconnected', finishedAt: at },
+          at,
+        );
+        continue;
+      }
+      if (a.state === 'unreached' || a.state === 'pending')
+        await store.updateAssignment(
+          a.id,
+          [a.state],
+          { state: 'offered', stateReason: 'offered when the agent reconnected', offeredAt: at },
+          at,
+        );
+      out.push(a.signed);
+    }
+    if (out.length > 0)
+      await audit.record({
+        actor: ENGINE,
+        action: 'assignment.sync',
+        target: hostId,
+        detail: { highestSequence, sent: out.map((s) => s.assignment.sequence) },
+        at,
+      });
+    return out;
+  }
+
+  async function onAssignmentStatus(hostId: string, status: AgentMessageBodies['assignment.status']): Promise<void> {
+    const at = now();
+    const a = await store.assignment(status.assignmentId);
+    if (!a || a.hostId !== hostId) {
+      await audit.record({
+        actor: `host:${hostId}`,
+        action: 'assignment.foreign-status',
+        target: status.assignmentId,
+        detail: { hostId, state: status.state, known: a !== undefined },
+        at,
+      });
+      return;
+    }
+    if (isTerminal(a.state)) return; // late or duplicated: a final state never moves
+    const d = await store.get(a.deploymentId);
+    const detail = status.detail ?? status.code ?? '';
+    const withDetail = (text: string) => (detail ? `${text}: ${detail}` : text);
+    let from: readonly AssignmentState[];
+    let patch: Parameters<DeploymentsStore['updateAssignment']>[2];
+    switch (status.state) {
+      case 'received':
+        from = ['pending', 'unreached'];
+        patch = { state: 'offered', stateReason: 'received by the agent' };
+        break;
+      case 'running':
+        from = ['pending', 'unreached', 'offered', 'deferred'];
+        patch = { state: 'running', stateReason: 'running on the host', startedAt: at };
+        break;
+      case 'busy':
+        from = ['pending', 'unreached', 'offered'];
+        patch = { state: 'deferred', stateReason: withDetail('package manager busy; the agent will retry') };
+        break;
+      case 'succeeded': {
+        const installed = status.installed ?? [];
+        // Verified: every requested package is installed at the requested version (any version for "latest").
+        const verified =
+          d?.spec.packages.every((p) => installed.some((i) => i.name === p.name && (p.version === null || i.version === p.version))) ===
+          true;
+        from = NON_TERMINAL;
+        patch = {
+          state: 'succeeded',
+          stateReason: verified
+            ? 'succeeded; installed versions verified'
+            : 'succeeded, but the installed versions do not match the request',
+          verified,
+          finishedAt: at,
+        };
+        break;
+      }
+      case 'failed':
+        from = NON_TERMINAL;
+        patch = { state: 'failed', stateReason: withDetail('failed'), finishedAt: at };
+        break;
+      case 'refused':
+        from = NON_TERMINAL;
+        patch = { state: 'failed', stateReason: withDetail('refused by the agent'), finishedAt: at };
+        break;
+      case 'expired':
+        from = NON_TERMINAL;
+        patch = { state: 'expired', stateReason: 'expired on the agent before it ran', finishedAt: at };
+        break;
+    }
+    if (status.code !== undefined) patch.code = status.code;
+    if (status.installed !== undefined) patch.installed = status.installed;
+    if (status.rebootRequired !== undefined) patch.rebootRequired = status.rebootRequired;
+    if (status.output !== undefined) patch.output = status.output;
+    const updated = await store.updateAssignment(a.id, from, patch, at);
+    if (status.state === 'refused') {
+      await audit.record({
+        actor: `host:${hostId}`,
+        action: 'assignment.refused',
+        target: a.id,
+        detail: { deploymentId: a.deploymentId, code: status.code ?? null, detail: status.detail ?? null },
+        at,
+      });
+    }
+    if (updated) await tick();
+  }
+
+  return {
+    create,
+    approve,
+    pause,
+    resume,
+    abort,
+    retryFailed,
+    setPostmortem,
+    get: view,
+    list,
+    tick,
+    onAgentConnected,
+    onAssignmentStatus,
+    /** The WorkDelivery the agent gateway takes. */
+    workDelivery: {
+      onSync: (hostId: string, highestSequence: number) => onAgentConnected(hostId, highestSequence),
+      onStatus: (hostId: string, status: AgentMessageBodies['assignment.status']) => onAssignmentStatus(hostId, status),
+    },
+    /** Sets a host's groups (targets and group waves name them). */
+    setHostGroups: (hostId: string, groups: readonly string[]) => store.setHostGroups(hostId, groups),
+  };
+}
+
+export type DeploymentsService = ReturnType<typeof createDeploymentsService>;
+
+function timelineOf(events: DeploymentEventRow[], at: Date): Timeline {
+  const deployment: TransitionRecord[] = [];
+  const waves: WaveRecord[] = [];
+  for (const e of events) {
+    if (e.kind === 'deployment' && e.toState !== null) {
+      deployment.push({ at: e.at, actor: e.actor, from: e.fromState, to: e.toState, reason: e.reason, seq: e.id });
+    } else if (e.kind === 'wave' && e.detail) {
+      waves.push({
+        at: e.at,
+        wave: Number(e.detail.wave),
+        waveName: String(e.detail.waveName),
+        event: e.detail.event as WaveRecord['event'],
+        reason: e.reason,
+        seq: e.id,
+      });
+    }
+  }
+  return buildTimeline({ deployment, waves }, at);
+}

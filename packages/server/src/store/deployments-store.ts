@@ -1,0 +1,361 @@
+import type { SignedAssignment } from '@brier/protocol';
+import { and, asc, count, desc, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import type {
+  AssignmentRow,
+  DeploymentEventRow,
+  DeploymentRow,
+  DeploymentsStore,
+  InstalledPackage,
+  NewDeploymentEvent,
+  StoredSpec,
+  TargetHost,
+  WaveRow,
+} from '../rollouts/deployments-repository.js';
+import type { AssignmentState, DeploymentState, WaveSpec } from '../rollouts/types.js';
+import type { Db } from './db.js';
+import { assignments, deploymentEvents, deployments, deploymentWaves, hostGroups, hosts } from './schema.js';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+function toDeployment(row: typeof deployments.$inferSelect): DeploymentRow {
+  return { ...row, state: row.state as DeploymentState, spec: row.spec as StoredSpec };
+}
+
+function toWave(row: typeof deploymentWaves.$inferSelect): WaveRow {
+  return { ...row, spec: row.spec as WaveSpec };
+}
+
+const assignmentColumns = {
+  row: assignments,
+  hostname: hosts.hostname,
+};
+
+function toAssignment(r: { row: typeof assignments.$inferSelect; hostname: string | null }): AssignmentRow {
+  return {
+    ...r.row,
+    hostname: r.hostname ?? '',
+    state: r.row.state as AssignmentState,
+    signed: (r.row.signed as SignedAssignment | null) ?? null,
+    installed: (r.row.installed as InstalledPackage[] | null) ?? null,
+  };
+}
+
+function toEvent(row: typeof deploymentEvents.$inferSelect): DeploymentEventRow {
+  return {
+    ...row,
+    kind: row.kind as DeploymentEventRow['kind'],
+    fromState: row.fromState as DeploymentState | null,
+    toState: row.toState as DeploymentState | null,
+    detail: (row.detail as Record<string, unknown> | null) ?? null,
+  };
+}
+
+async function insertEvent(db: Db | Tx, deploymentId: string, event: NewDeploymentEvent): Promise<void> {
+  await db.insert(deploymentEvents).values({ deploymentId, ...event });
+}
+
+export function createDeploymentsStore(db: Db): DeploymentsStore {
+  async function selectAssignments(where: SQL | undefined): Promise<AssignmentRow[]> {
+    const rows = await db
+      .select(assignmentColumns)
+      .from(assignments)
+      .leftJoin(hosts, eq(hosts.id, assignments.hostId))
+      .where(where)
+      .orderBy(asc(assignments.waveIndex), asc(assignments.sequence), asc(assignments.id));
+    return rows.map(toAssignment);
+  }
+
+  return {
+    async create(row, event) {
+      return db.transaction(async (tx) => {
+        const [inserted] = await tx.insert(deployments).values(row).returning();
+        if (!inserted) throw new Error('insert returned no row');
+        await insertEvent(tx, inserted.id, event);
+        return toDeployment(inserted);
+      });
+    },
+
+    async get(id) {
+      const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
+      return row ? toDeployment(row) : undefined;
+    },
+
+    async list(query) {
+      const where = query.state ? eq(deployments.state, query.state) : undefined;
+      const [rows, totals] = await Promise.all([
+        db
+          .select()
+          .from(deployments)
+          .where(where)
+          .orderBy(desc(deployments.createdAt), desc(deployments.id))
+          .limit(query.limit)
+          .offset(query.offset),
+        db.select({ n: count() }).from(deployments).where(where),
+      ]);
+      return { items: rows.map(toDeployment), total: totals[0]?.n ?? 0 };
+    },
+
+    async idsInStates(states) {
+      if (states.length === 0) return [];
+      const rows = await db
+        .select({ id: deployments.id })
+        .from(deployments)
+        .where(inArray(deployments.state, [...states]))
+        .orderBy(asc(deployments.createdAt), asc(deployments.id));
+      return rows.map((r) => r.id);
+    },
+
+    async transition(id, from, to, patch, event) {
+      return db.transaction(async (tx) => {
+        const updated = await tx
+          .update(deployments)
+          .set({ ...patch, state: to })
+          .where(and(eq(deployments.id, id), eq(deployments.state, from)))
+          .returning({ id: deployments.id });
+        if (updated.length === 0) return false;
+        await insertEvent(tx, id, event);
+        return true;
+      });
+    },
+
+    async start(id, from, patch, event, waves, planned, at) {
+      return db.transaction(async (tx) => {
+        const updated = await tx
+          .update(deployments)
+          .set({ ...patch, state: 'running' })
+          .where(and(eq(deployments.id, id), eq(deployments.state, from)))
+          .returning({ id: deployments.id });
+        if (updated.length === 0) return false;
+        await insertEvent(tx, id, event);
+        if (waves.length > 0) await tx.insert(deploymentWaves).values(waves.map((w) => ({ ...w, deploymentId: id })));
+        if (planned.length > 0) {
+          // One statement allocates every host's next sequence; the row locks it takes serialise
+          // concurrent starts touching the same hosts, so no two assignments of a host share one.
+          const sequences = await tx
+            .update(hosts)
+            .set({ assignmentSequence: sql`${hosts.assignmentSequence} + 1` })
+            .where(
+              inArray(
+                hosts.id,
+                planned.map((p) => p.hostId),
+              ),
+            )
+            .returning({ id: hosts.id, sequence: hosts.assignmentSequence });
+          const byHost = new Map(sequences.map((s) => [s.id, s.sequence]));
+          const rows = planned.flatMap((p) => {
+            const sequence = byHost.get(p.hostId);
+            // A host deleted since planning has no row to update: it gets no assignment.
+            return sequence === undefined
+              ? []
+              : [
+                  {
+                    id: p.id,
+                    deploymentId: id,
+                    hostId: p.hostId,
+                    waveIndex: p.waveIndex,
+                    sequence,
+                    state: 'pending',
+                    stateReason: p.stateReason,
+                    updatedAt: at,
+                  },
+                ];
+          });
+          if (rows.length > 0) await tx.insert(assignments).values(rows);
+        }
+        return true;
+      });
+    },
+
+    async setPostmortem(id, text) {
+      const rows = await db.update(deployments).set({ postmortem: text }).where(eq(deployments.id, id)).returning({ id: deployments.id });
+      return rows.length > 0;
+    },
+
+    async addEvent(deploymentId, event) {
+      await insertEvent(db, deploymentId, event);
+    },
+
+    async events(deploymentId) {
+      const rows = await db
+        .select()
+        .from(deploymentEvents)
+        .where(eq(deploymentEvents.deploymentId, deploymentId))
+        .orderBy(asc(deploymentEvents.id));
+      return rows.map(toEvent);
+    },
+
+    async waves(deploymentId) {
+      const rows = await db
+        .select()
+        .from(deploymentWaves)
+        .where(eq(deploymentWaves.deploymentId, deploymentId))
+        .orderBy(asc(deploymentWaves.index));
+      return rows.map(toWave);
+    },
+
+    async updateWave(deploymentId, index, patch, options = {}) {
+      const conditions = [eq(deploymentWaves.deploymentId, deploymentId), eq(deploymentWaves.index, index)];
+      if (options.onlyIfNotStarted) conditions.push(isNull(deploymentWaves.startedAt));
+      const rows = await db
+        .update(deploymentWaves)
+        .set(patch)
+        .where(and(...conditions))
+        .returning({ index: deploymentWaves.index });
+      return rows.length > 0;
+    },
+
+    async assignments(deploymentId) {
+      return selectAssignments(eq(assignments.deploymentId, deploymentId));
+    },
+
+    async assignment(id) {
+      const [row] = await selectAssignments(eq(assignments.id, id));
+      return row;
+    },
+
+    async assignmentsOfHost(hostId, states, deploymentStates) {
+      if (states.length === 0 || deploymentStates.length === 0) return [];
+      const rows = await db
+        .select(assignmentColumns)
+        .from(assignments)
+        .innerJoin(deployments, eq(deployments.id, assignments.deploymentId))
+        .leftJoin(hosts, eq(hosts.id, assignments.hostId))
+        .where(
+          and(eq(assignments.hostId, hostId), inArray(assignments.state, [...states]), inArray(deployments.state, [...deploymentStates])),
+        )
+        .orderBy(asc(assignments.sequence));
+      return rows.map(toAssignment);
+    },
+
+    async storeSigned(id, signed, notBefore, expiresAt, at) {
+      const rows = await db
+        .update(assignments)
+        .set({ signed, notBefore, expiresAt, updatedAt: at })
+        .where(and(eq(assignments.id, id), isNull(assignments.signed)))
+        .returning({ id: assignments.id });
+      return rows.length > 0;
+    },
+
+    async updateAssignment(id, from, patch, at) {
+      if (from.length === 0) return undefined;
+      const rows = await db
+        .update(assignments)
+        .set({ ...patch, updatedAt: at })
+        .where(and(eq(assignments.id, id), inArray(assignments.state, [...from])))
+        .returning({ id: assignments.id });
+      if (rows.length === 0) return undefined;
+      const [row] = await selectAssignments(eq(assignments.id, id));
+      return row;
+    },
+
+    async expireDue(from, now) {
+      if (from.length === 0) return [];
+      const rows = await db
+        .update(assignments)
+        .set({ state: 'expired', stateReason: 'expired before it ran', updatedAt: now, finishedAt: now })
+        .where(and(inArray(assignments.state, [...from]), lte(assignments.expiresAt, now)))
+        .returning({ id: assignments.id });
+      if (rows.length === 0) return [];
+      return selectAssignments(
+        inArray(
+          assignments.id,
+          rows.map((r) => r.id),
+        ),
+      );
+    },
+
+    async moveAll(deploymentId, from, to, reason, at) {
+      if (from.length === 0) return 0;
+      const rows = await db
+        .update(assignments)
+        .set({ state: to, stateReason: reason, updatedAt: at })
+        .where(and(eq(assignments.deploymentId, deploymentId), inArray(assignments.state, [...from])))
+        .returning({ id: assignments.id });
+      return rows.length;
+    },
+
+    async renewFailed(deploymentId, reason, at, newId) {
+      return db.transaction(async (tx) => {
+        const failed = await tx
+          .select({ id: assignments.id, hostId: assignments.hostId })
+          .from(assignments)
+          .where(and(eq(assignments.deploymentId, deploymentId), eq(assignments.state, 'failed')))
+          .for('update');
+        for (const f of failed) {
+          // One statement per failed host: retries are rare and operator-driven, never fan-out.
+          const [seq] = await tx
+            .update(hosts)
+            .set({ assignmentSequence: sql`${hosts.assignmentSequence} + 1` })
+            .where(eq(hosts.id, f.hostId))
+            .returning({ sequence: hosts.assignmentSequence });
+          if (!seq) continue;
+          await tx
+            .update(assignments)
+            .set({
+              id: newId(),
+              sequence: seq.sequence,
+              state: 'pending',
+              stateReason: reason,
+              code: null,
+              signed: null,
+              notBefore: null,
+              expiresAt: null,
+              offeredAt: null,
+              startedAt: null,
+              finishedAt: null,
+              installed: null,
+              rebootRequired: false,
+              verified: false,
+              output: null,
+              updatedAt: at,
+            })
+            .where(eq(assignments.id, f.id));
+        }
+        return failed.length;
+      });
+    },
+
+    async targetHosts(hostIds, groups) {
+      const conditions: SQL[] = [];
+      if (hostIds.length > 0) conditions.push(inArray(hosts.id, [...hostIds]));
+      if (groups.length > 0)
+        conditions.push(
+          inArray(
+            hosts.id,
+            db
+              .select({ id: hostGroups.hostId })
+              .from(hostGroups)
+              .where(inArray(hostGroups.groupName, [...groups])),
+          ),
+        );
+      if (conditions.length === 0) return [];
+      const rows = await db
+        .select({ id: hosts.id, hostname: hosts.hostname, status: hosts.status })
+        .from(hosts)
+        .where(or(...conditions))
+        .orderBy(asc(hosts.hostname), asc(hosts.id));
+      if (rows.length === 0) return [];
+      const memberships = await db
+        .select()
+        .from(hostGroups)
+        .where(
+          inArray(
+            hostGroups.hostId,
+            rows.map((r) => r.id),
+          ),
+        )
+        .orderBy(asc(hostGroups.groupName));
+      const groupsOf = new Map<string, string[]>();
+      for (const m of memberships) groupsOf.set(m.hostId, [...(groupsOf.get(m.hostId) ?? []), m.groupName]);
+      return rows.map((r): TargetHost => ({ ...r, groups: groupsOf.get(r.id) ?? [] }));
+    },
+
+    async setHostGroups(hostId, groups) {
+      await db.transaction(async (tx) => {
+        await tx.delete(hostGroups).where(eq(hostGroups.hostId, hostId));
+        const unique = [...new Set(groups)];
+        if (unique.length > 0) await tx.insert(hostGroups).values(unique.map((groupName) => ({ hostId, groupName })));
+      });
+    },
+  };
+}
