@@ -6,6 +6,7 @@
 export interface ApiClient {
   get: <T>(path: string, query?: QueryParams) => Promise<T>;
   post: <T>(path: string, body?: unknown) => Promise<T>;
+  put: <T>(path: string, body: unknown) => Promise<T>;
   delete: (path: string) => Promise<void>;
 }
 
@@ -90,6 +91,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   return {
     get: async <T>(path: string, query?: QueryParams) => (await request('GET', path, query)) as T,
     post: async <T>(path: string, body?: unknown) => (await request('POST', path, undefined, body ?? {})) as T,
+    put: async <T>(path: string, body: unknown) => (await request('PUT', path, undefined, body)) as T,
     delete: async (path: string) => {
       await request('DELETE', path);
     },

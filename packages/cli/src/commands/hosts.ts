@@ -109,6 +109,7 @@ Sub-commands:
   approve    Approve a pending host
   revoke     Revoke a host
   delete     Delete a host
+  groups     Set the groups a host belongs to
 
 Run 'brier hosts <sub-command> --help' for its options.
 `;
@@ -160,13 +161,50 @@ function changeStatus(action: 'approve' | 'revoke', usageText: string) {
   });
 }
 
+const groupsUsage = `Usage: brier hosts groups ID --set GROUP[,GROUP…] [--json]
+
+Set the groups a host belongs to (replacing its current ones); deployments target hosts and
+pick pilot waves by group. --set '' removes the host from every group.
+
+Options:
+  --set LIST           Comma-separated group names
+${SERVER_JSON_HELP}
+`;
+
+const groups = withParsedArgs(
+  { usage: groupsUsage, options: { ...SERVER_JSON_OPTIONS, set: { type: 'string' } }, operands: ['ID'] },
+  async ({ values, positionals }, ctx) => {
+    if (values.set === undefined) throw new UsageError('--set is required', groupsUsage);
+    const list = values.set
+      .split(',')
+      .map((g) => g.trim())
+      .filter((g) => g !== '');
+    const id = idSegment(positionals[0] ?? '', groupsUsage);
+    const { client } = await ctx.session(values.server);
+    const result = await client.put<{ groups: string[] }>(`/hosts/${id}/groups`, { groups: [...new Set(list)] });
+    return printResult(
+      ctx,
+      values.json,
+      result,
+      (r) => `Host ${cell(positionals[0])} is in: ${r.groups.length ? cell(r.groups.join(', ')) : 'no groups'}\n`,
+    );
+  },
+);
+
 const remove = deleteByIdSubcommand({ usage: deleteUsage, collection: '/hosts', noun: 'Host', done: 'deleted' });
 
 export const hostsCommand = commandGroup({
   name: 'hosts',
   summary: 'List, show, approve, revoke and delete hosts',
   usage,
-  subcommands: { list, show, approve: changeStatus('approve', approveUsage), revoke: changeStatus('revoke', revokeUsage), delete: remove },
+  subcommands: {
+    list,
+    show,
+    approve: changeStatus('approve', approveUsage),
+    revoke: changeStatus('revoke', revokeUsage),
+    delete: remove,
+    groups,
+  },
 });
 
 /** "debian 12", falling back to the platform when the agent could not name a distribution. */

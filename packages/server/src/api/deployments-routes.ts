@@ -227,4 +227,53 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
     },
     async (request) => deployments.abort(actorOf(request), request.params.id, request.body?.reason ?? 'aborted by an operator'),
   );
+
+  app.put(
+    '/deployments/:id/postmortem',
+    {
+      onRequest: manage,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Record the post-mortem note of a deployment',
+        params: IdParams,
+        body: Type.Object({ text: Type.String({ maxLength: 20_000 }) }, { additionalProperties: false }),
+        response: { 200: DeploymentDetail, 404: Problem, ...authErrors },
+      },
+    },
+    async (request) => deployments.setPostmortem(actorOf(request), request.params.id, request.body.text),
+  );
+
+  app.put(
+    '/hosts/:id/groups',
+    {
+      onRequest: authorize(auth, 'groups:manage'),
+      schema: {
+        tags: ['hosts'],
+        summary: "Set a host's groups (deployment targets and pilot waves select hosts by group)",
+        params: IdParams,
+        body: Type.Object(
+          {
+            groups: Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }), {
+              maxItems: 100,
+              uniqueItems: true,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ groups: Type.Array(Type.String()) }), 404: Problem, ...authErrors },
+      },
+    },
+    async (request) => {
+      await services.hosts.get(request.params.id);
+      await deployments.setHostGroups(request.params.id, request.body.groups);
+      await services.audit.record({
+        actor: principalOf(request).user.username,
+        action: 'host.groups',
+        target: request.params.id,
+        detail: { groups: request.body.groups },
+        at: services.now(),
+      });
+      return { groups: [...request.body.groups].sort() };
+    },
+  );
 };
