@@ -11,8 +11,11 @@ import { buildAgent } from './agent.js';
 import { collectInventory } from './collectors/inventory.js';
 import { collectPendingUpdates } from './collectors/updates/index.js';
 import { enroll } from './enroll.js';
+import { ApkExecutor } from './executors/apk.linux.js';
 import { AptExecutor } from './executors/apt.linux.js';
+import { DnfExecutor } from './executors/dnf.linux.js';
 import type { PackageExecutor } from './executors/package-executor.js';
+import { ZypperExecutor } from './executors/zypper.linux.js';
 import { runCommand } from './run-command.js';
 import { AgentState, StateError } from './state/agent-state.js';
 import { LEDGER_FILE, Ledger } from './state/ledger.js';
@@ -72,11 +75,18 @@ function onPath(cmd: string): boolean {
   });
 }
 
-/** The package managers this host has, for signed work. Only apt so far; others join behind the same interface. */
+/**
+ * The package managers this host has, for signed work, each on the real system (no options). One
+ * per ecosystem: rpm hosts use dnf (or yum, its dnf 4 name) where present, else zypper (SUSE).
+ */
 function hostExecutors(): Partial<Record<Ecosystem, PackageExecutor>> {
   const executors: Partial<Record<Ecosystem, PackageExecutor>> = {};
-  // No options: the real system (root '/', the host's own apt configuration).
-  if (process.platform === 'linux' && onPath('apt-get')) executors.dpkg = new AptExecutor({ run: runCommand });
+  if (process.platform !== 'linux') return executors;
+  if (onPath('apt-get')) executors.dpkg = new AptExecutor({ run: runCommand });
+  if (onPath('dnf')) executors.rpm = new DnfExecutor({ run: runCommand });
+  else if (onPath('yum')) executors.rpm = new DnfExecutor({ run: runCommand, command: 'yum' });
+  else if (onPath('zypper')) executors.rpm = new ZypperExecutor({ run: runCommand });
+  if (onPath('apk')) executors.apk = new ApkExecutor({ run: runCommand });
   return executors;
 }
 
