@@ -16,6 +16,7 @@ import { createMetrics } from './api/metrics.js';
 import { patchesRoutes } from './api/patches-routes.js';
 import { registerProblemHandler } from './api/problem.js';
 import { systemRoutes } from './api/system-routes.js';
+import { windowsRoutes } from './api/windows-routes.js';
 import { createAuthService } from './auth/auth-service.js';
 import { createEnrollmentService } from './auth/enrollment-service.js';
 import type { ServerIdentity } from './auth/server-identity.js';
@@ -106,6 +107,7 @@ export async function buildServer(deps: BuildServerDeps) {
     signing: () => deps.workKey,
     offer: (hostId, signed) => gateway.offer(hostId, signed),
     now,
+    config: { approvalHostThreshold: config.approvalHostThreshold, assignmentTtlHours: config.assignmentTtlHours },
   });
   const services: Services = {
     config,
@@ -155,6 +157,7 @@ export async function buildServer(deps: BuildServerDeps) {
       await api.register(hostsRoutes, { services });
       await api.register(patchesRoutes, { services });
       await api.register(deploymentsRoutes, { services });
+      await api.register(windowsRoutes, { services });
       await api.register(auditRoutes, { services });
     },
     { prefix: '/api/v1' },

@@ -42,6 +42,8 @@ describe('parseConfig', () => {
       BRIER_HANDSHAKE_BURST: '20',
       BRIER_LOGIN_ATTEMPTS_PER_MINUTE: '3',
       BRIER_ENROLLMENTS_PER_MINUTE: '2',
+      BRIER_APPROVAL_HOST_THRESHOLD: '10',
+      BRIER_ASSIGNMENT_TTL_HOURS: '24',
       BRIER_TRUST_PROXY: 'true',
     });
     expect(config).toEqual({
@@ -59,6 +61,8 @@ describe('parseConfig', () => {
       handshakeBurst: 20,
       loginAttemptsPerMinute: 3,
       enrollmentsPerMinute: 2,
+      approvalHostThreshold: 10,
+      assignmentTtlHours: 24,
       trustProxy: true,
     });
   });

@@ -17,6 +17,10 @@ export interface ServerConfig {
   handshakeBurst: number;
   loginAttemptsPerMinute: number;
   enrollmentsPerMinute: number;
+  /** A deployment touching more hosts than this needs a second person's approval. */
+  approvalHostThreshold: number;
+  /** How long signed work stays valid for an agent that is away (the deployment deadline caps it). */
+  assignmentTtlHours: number;
   /** Honour X-Forwarded-For from a reverse proxy (nginx) when computing client addresses. */
   trustProxy: boolean;
 }
@@ -53,6 +57,8 @@ export const CONFIG_DEFAULTS = {
   handshakeBurst: 200,
   loginAttemptsPerMinute: 10,
   enrollmentsPerMinute: 30,
+  approvalHostThreshold: 50,
+  assignmentTtlHours: 72,
 } as const;
 
 export function parseConfig(env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
@@ -76,6 +82,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
     handshakeBurst: int(env, 'BRIER_HANDSHAKE_BURST', CONFIG_DEFAULTS.handshakeBurst, 1, 1_000_000),
     loginAttemptsPerMinute: int(env, 'BRIER_LOGIN_ATTEMPTS_PER_MINUTE', CONFIG_DEFAULTS.loginAttemptsPerMinute, 1, 100_000),
     enrollmentsPerMinute: int(env, 'BRIER_ENROLLMENTS_PER_MINUTE', CONFIG_DEFAULTS.enrollmentsPerMinute, 1, 1_000_000),
+    approvalHostThreshold: int(env, 'BRIER_APPROVAL_HOST_THRESHOLD', CONFIG_DEFAULTS.approvalHostThreshold, 0, 10_000_000),
+    assignmentTtlHours: int(env, 'BRIER_ASSIGNMENT_TTL_HOURS', CONFIG_DEFAULTS.assignmentTtlHours, 1, 24 * 90),
     trustProxy: bool(env, 'BRIER_TRUST_PROXY', false),
   });
 }

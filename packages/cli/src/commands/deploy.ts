@@ -23,7 +23,8 @@ export interface DeploymentView {
   stateReason: string | null;
   critical: boolean;
   emergency: boolean;
-  createdBy: string;
+  /** The server sends {id, username}; older servers sent the bare name. */
+  createdBy: { id: string; username: string } | string;
   approvedBy: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -119,12 +120,18 @@ function parseWaves(spec: string | undefined, bakeMinutes: number | undefined, s
   });
 }
 
+/** The creator's username (the server sends {id, username}), never a raw JSON object. */
+function person(p: DeploymentView['createdBy'] | undefined): string {
+  if (isRecord(p)) return cell(typeof p.username === 'string' ? p.username : p.id);
+  return cell(p);
+}
+
 function renderDeployment(d: DeploymentView): string {
   const fields = formatFields([
     ['ID', cell(d.id)],
     ['Name', cell(d.name)],
     ['State', cell(d.stateReason ? `${d.state} (${d.stateReason})` : d.state)],
-    ['Created', `${timestamp(d.createdAt)} by ${cell(d.createdBy)}`],
+    ['Created', `${timestamp(d.createdAt)} by ${person(d.createdBy)}`],
     ['Approved by', d.approvedBy ? cell(d.approvedBy) : '-'],
     ['Packages', cell((d.packages ?? []).map((p) => (p.version ? `${p.name}=${p.version}` : p.name)).join(', '))],
     [
@@ -220,7 +227,14 @@ const list = listSubcommand<DeploymentView, { state: { type: 'string' }; limit: 
     },
   }),
   headers: ['ID', 'NAME', 'STATE', 'CREATED', 'BY', 'APPROVED BY'],
-  row: (d) => [cell(d.id), cell(d.name), cell(d.state), timestamp(d.createdAt), cell(d.createdBy), d.approvedBy ? cell(d.approvedBy) : '-'],
+  row: (d) => [
+    cell(d.id),
+    cell(d.name),
+    cell(d.state),
+    timestamp(d.createdAt),
+    person(d.createdBy),
+    d.approvedBy ? cell(d.approvedBy) : '-',
+  ],
   showTotal: true,
 });
 

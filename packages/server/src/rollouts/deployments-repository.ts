@@ -1,5 +1,5 @@
 import type { Ecosystem, SignedAssignment, RebootPolicy as WireRebootPolicy } from '@brier/protocol';
-import type { AssignmentState, DeploymentState, PackageTarget, WaveSpec } from './types.js';
+import type { AssignmentState, DeploymentState, MaintenanceWindow, PackageTarget, WaveSpec } from './types.js';
 
 /**
  * The persistence the deployments service needs, one aggregate (a deployment with its waves,
@@ -104,6 +104,13 @@ export interface TargetHost {
   groups: string[];
 }
 
+/** A stored maintenance window of a host group. */
+export interface MaintenanceWindowRow extends MaintenanceWindow {
+  id: string;
+  groupName: string;
+  createdAt: Date;
+}
+
 export type DeploymentPatch = Partial<
   Pick<DeploymentRow, 'stateReason' | 'approvedBy' | 'approvedAt' | 'startedAt' | 'finishedAt' | 'postmortem'>
 >;
@@ -176,4 +183,15 @@ export interface DeploymentsStore {
   /** Hosts named by id or in any of `groups`, with their groups. */
   targetHosts(hostIds: readonly string[], groups: readonly string[]): Promise<TargetHost[]>;
   setHostGroups(hostId: string, groups: readonly string[]): Promise<void>;
+
+  /** Every maintenance window, by group then creation. */
+  listWindows(): Promise<MaintenanceWindowRow[]>;
+  createWindow(window: Omit<MaintenanceWindowRow, 'id'>): Promise<MaintenanceWindowRow>;
+  /** The deleted window, or undefined when there was none with this id. */
+  deleteWindow(id: string): Promise<MaintenanceWindowRow | undefined>;
+  /**
+   * The windows that apply to each of `hostIds` (those of all its groups), keyed by host id; a host
+   * with no windows has no entry.
+   */
+  windowsForHosts(hostIds: readonly string[]): Promise<Map<string, MaintenanceWindowRow[]>>;
 }

@@ -562,3 +562,137 @@ describe('the deployments service', () => {
     expect(verifySignedAssignment(genuine, { ...opts, hostId: randomUUID() })).toEqual({ ok: false, reason: 'wrong_host' });
   });
 });
+
+describe('maintenance windows in the engine', () => {
+  let h: ReturnType<typeof harness>;
+  beforeEach(() => {
+    h = harness();
+  });
+
+  /** A host in a fresh group with the nightly window 02:00-04:00 Berlin time. */
+  async function nightHost(cron = '0 2 * * *', durationMinutes = 120) {
+    const group = `night-${++n}`;
+    const [host] = await newHosts(1, [group]);
+    await h.service.createWindow(user('admin'), { group, cron, durationMinutes, timeZone: 'Europe/Berlin' });
+    h.online.add(host!);
+    return host!;
+  }
+
+  it('offers work only while a window of the host is open, waiting without halting the wave meanwhile', async () => {
+    h.clock.now = new Date('2026-11-27T13:00:00.000Z'); // 14:00 in Berlin (CET)
+    const host = await nightHost();
+    const [free] = await newHosts(1);
+    h.online.add(free!);
+    const d = await h.service.create(operator(), basic([host, free!]));
+    await h.service.tick();
+    let view = await h.service.get(d.id);
+    expect(view.state).toBe('running');
+    expect(view.waves[0]?.state).toBe('running');
+    expect(h.offers.map((o) => o.hostId)).toEqual([free]);
+    const waiting = view.hosts.find((x) => x.hostId === host)!;
+    expect(waiting.state).toBe('pending');
+    expect(waiting.reason).toBe('waiting for maintenance window (next opening 2026-11-28T01:00:00.000Z)');
+    expect((await stores.deployments.assignments(d.id)).find((a) => a.hostId === host)?.signed).toBeNull();
+
+    // The host without windows finishes; the waiting one still holds the wave open, not halted.
+    await h.service.onAssignmentStatus(free!, succeed(h.offers[0]!.signed));
+    h.clock.now = new Date('2026-11-28T00:59:00.000Z');
+    await h.service.tick();
+    view = await h.service.get(d.id);
+    expect(view.state).toBe('running');
+    expect(h.offers).toHaveLength(1);
+
+    h.clock.now = new Date('2026-11-28T01:30:00.000Z'); // 02:30 in Berlin
+    await h.service.tick();
+    expect(h.offers.map((o) => o.hostId)).toEqual([free, host]);
+    view = await h.service.get(d.id);
+    expect(view.hosts.find((x) => x.hostId === host)?.state).toBe('offered');
+    await h.service.onAssignmentStatus(host, succeed(h.offers[1]!.signed));
+    expect((await h.service.get(d.id)).state).toBe('completed');
+  });
+
+  it('offers an emergency deployment at once, outside the window', async () => {
+    h.clock.now = new Date('2026-11-27T13:00:00.000Z');
+    const host = await nightHost();
+    const d = await h.service.create(operator(), basic([host], { emergency: true }));
+    await h.service.approve(user('approver'), d.id);
+    await h.service.tick();
+    expect(h.offers.map((o) => o.hostId)).toEqual([host]);
+    expect((await h.service.get(d.id)).hosts[0]?.state).toBe('offered');
+  });
+
+  it('follows the wall clock of the window across a clock change', async () => {
+    // Berlin moves to summer time at 2027-03-28T01:00Z: 03:00 local is 01:00Z that day, 02:00Z the day before.
+    h.clock.now = new Date('2027-03-28T00:30:00.000Z');
+    const host = await nightHost('0 3 * * *', 60);
+    const d = await h.service.create(operator(), basic([host]));
+    await h.service.tick();
+    expect(h.offers).toHaveLength(0);
+    expect((await h.service.get(d.id)).hosts[0]?.reason).toBe('waiting for maintenance window (next opening 2027-03-28T01:00:00.000Z)');
+    h.clock.now = new Date('2027-03-28T01:30:00.000Z'); // 03:30 summer time: open (02:30 on a fixed +1 offset would not be)
+    await h.service.tick();
+    expect(h.offers.map((o) => o.hostId)).toEqual([host]);
+  });
+
+  it('holds back undelivered work when the agent connects outside its window, and offers it when the window opens', async () => {
+    h.clock.now = new Date('2026-11-28T01:30:00.000Z'); // inside the window
+    const host = await nightHost();
+    h.online.delete(host);
+    const d = await h.service.create(operator(), basic([host]));
+    await h.service.tick();
+    expect((await h.service.get(d.id)).hosts[0]?.state).toBe('unreached');
+
+    h.clock.now = new Date('2026-11-28T13:00:00.000Z'); // the agent comes back in the afternoon
+    h.online.add(host);
+    expect(await h.service.onAgentConnected(host, 0)).toEqual([]);
+    let row = (await h.service.get(d.id)).hosts[0]!;
+    expect(row.state).toBe('unreached');
+    expect(row.reason).toMatch(
+      /^reconnected outside its maintenance windows; waiting for maintenance window \(next opening 2026-11-29T01:00:00.000Z\)$/,
+    );
+    await h.service.tick();
+    expect(h.offers).toHaveLength(0);
+
+    h.clock.now = new Date('2026-11-29T01:05:00.000Z');
+    await h.service.tick();
+    expect(h.offers.map((o) => o.hostId)).toEqual([host]);
+    row = (await h.service.get(d.id)).hosts[0]!;
+    expect(row.state).toBe('offered');
+    // Work given before is resent on reconnect whatever the time.
+    h.clock.now = new Date('2026-11-29T13:00:00.000Z');
+    expect((await h.service.onAgentConnected(host, 0)).map((s) => s.assignment.hostId)).toEqual([host]);
+  });
+
+  it('validates, lists and deletes windows, auditing the changes', async () => {
+    const admin = user('admin');
+    const group = `crud-${++n}`;
+    for (const [bad, reason] of [
+      [{ cron: 'not a cron' }, 'invalid_cron'],
+      [{ timeZone: 'Mars/Olympus' }, 'invalid_time_zone'],
+      [{ durationMinutes: 0 }, 'invalid_window'],
+      [{ durationMinutes: 1.5 }, 'invalid_window'],
+    ] as const) {
+      const base = { group, cron: '0 2 * * *', durationMinutes: 60, timeZone: 'Europe/Berlin' };
+      const err = await rejection(h.service.createWindow(admin, { ...base, ...bad }));
+      expect(err.code).toBe('bad_request');
+      expect(err.details?.reason).toBe(reason);
+    }
+    expect(
+      (await rejection(h.service.createWindow(admin, { group: ' ', cron: '0 2 * * *', durationMinutes: 60, timeZone: 'UTC' }))).code,
+    ).toBe('bad_request');
+    const w = await h.service.createWindow(admin, { group, cron: '0 2 * * *', durationMinutes: 60, timeZone: 'europe/berlin' });
+    expect(w).toMatchObject({ group, cron: '0 2 * * *', durationMinutes: 60, timeZone: 'Europe/Berlin' });
+    expect(w.nextOpeningAt).toEqual(new Date('2026-11-28T01:00:00.000Z'));
+    expect((await h.service.listWindows()).items.filter((x) => x.group === group).map((x) => x.id)).toEqual([w.id]);
+    await h.service.deleteWindow(admin, w.id);
+    expect((await h.service.listWindows()).items.some((x) => x.id === w.id)).toBe(false);
+    expect((await rejection(h.service.deleteWindow(admin, w.id))).code).toBe('not_found');
+    const audit = await stores.audit.list({ limit: 500, offset: 0 });
+    expect(
+      audit.items
+        .filter((e) => e.target === w.id)
+        .map((e) => e.action)
+        .sort(),
+    ).toEqual(['maintenance-window.create', 'maintenance-window.delete']);
+  });
+});

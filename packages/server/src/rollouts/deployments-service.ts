@@ -19,6 +19,7 @@ import type {
   DeploymentEventRow,
   DeploymentRow,
   DeploymentsStore,
+  MaintenanceWindowRow,
   NewDeploymentEvent,
   StoredSpec,
   WaveRow,
@@ -39,6 +40,7 @@ import {
   TERMINAL_ASSIGNMENT_STATES,
 } from './types.js';
 import { planWaves } from './waves.js';
+import { earliestStart, nextOpening, validateWindow } from './windows.js';
 
 /** Who is acting: the authenticated user (the API resolves it from the session). */
 export interface Actor {
@@ -61,6 +63,29 @@ export interface CreateDeploymentInput {
   /** Hours from creation after which nothing more is offered and unrun work expires. */
   deadlineHours?: number | undefined;
 }
+
+export interface CreateWindowInput {
+  group: string;
+  cron: string;
+  durationMinutes: number;
+  timeZone: string;
+}
+
+export interface MaintenanceWindowView {
+  id: string;
+  group: string;
+  /** Normalised by the cron parser. */
+  cron: string;
+  durationMinutes: number;
+  /** Canonical IANA name. */
+  timeZone: string;
+  createdAt: Date;
+  /** The earliest instant at or after now when the window is open (now while it is open). */
+  nextOpeningAt: Date | null;
+}
+
+/** The start of the reason an assignment held back by its maintenance windows carries. */
+export const WINDOW_WAIT_REASON = 'waiting for maintenance window';
 
 export type WaveState = 'pending' | 'running' | 'passed' | 'halted';
 
@@ -612,9 +637,33 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     };
   }
 
-  /** Signs (once) and sends the pending assignments of a started wave, within its concurrency. */
+  /**
+   * Whether a host may be given work now under its groups' maintenance windows: null when it may
+   * (no windows, one open, or an emergency), otherwise why not. A window that no longer validates
+   * holds the host back (fail closed) rather than letting work run at an unknown time.
+   */
+  function windowHold(windows: readonly MaintenanceWindowRow[] | undefined, emergency: boolean, at: Date): string | null {
+    if (emergency || windows === undefined || windows.length === 0) return null;
+    const start = earliestStart(windows, at, { emergency });
+    if (!start.ok) return `${WINDOW_WAIT_REASON}: a window of its groups is invalid (${start.error.message})`;
+    if (start.value.getTime() <= at.getTime()) return null;
+    return `${WINDOW_WAIT_REASON} (next opening ${start.value.toISOString()})`;
+  }
+
+  /** Records why an assignment waits, writing only when the words change (once per opening, not per tick). */
+  async function noteHold(a: AssignmentRow, reason: string, at: Date): Promise<void> {
+    if (a.stateReason !== reason) await store.updateAssignment(a.id, [a.state], { stateReason: reason }, at);
+  }
+
+  /**
+   * Signs (once) and sends the pending assignments of a started wave, within its concurrency. A host
+   * whose maintenance windows are all closed stays pending, saying when the next one opens; a later
+   * tick offers it once one is open. Emergencies ignore windows.
+   */
   async function deliverWave(d: DeploymentRow, w: WaveRow, assigned: AssignmentRow[]): Promise<void> {
     const mine = assigned.filter((a) => a.waveIndex === w.index);
+    const waiting = mine.filter((a) => a.state === 'pending');
+    const windows = d.emergency || waiting.length === 0 ? new Map() : await store.windowsForHosts(waiting.map((a) => a.hostId));
     let slots =
       w.spec.concurrency === undefined
         ? Number.POSITIVE_INFINITY
@@ -623,6 +672,11 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     for (const a of mine) {
       if (a.state !== 'pending') continue;
       if (slots <= 0) break;
+      const hold = windowHold(windows.get(a.hostId), d.emergency, now());
+      if (hold !== null) {
+        await noteHold(a, hold, now());
+        continue;
+      }
       let signed = a.signed;
       if (signed === null) {
         const at = now();
@@ -659,7 +713,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         ['pending'],
         delivered
           ? { state: 'offered', stateReason: 'offered to the connected agent', offeredAt: at }
-          : { state: 'unreached', stateReason: 'host offline when its wave started; queued until it reconnects' },
+          : { state: 'unreached', stateReason: 'host offline when its turn came; queued until it reconnects' },
         at,
       );
       if (moved && delivered) slots -= 1;
@@ -730,6 +784,34 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     }
   }
 
+  /**
+   * Offers again the unreached work of hosts that have maintenance windows, while one is open: such
+   * a host may have reconnected outside its windows and been held back (see onAgentConnected), and
+   * nothing else would offer its work before it reconnects once more. Hosts without windows get
+   * their unreached work when they reconnect, as before.
+   */
+  async function offerHeldBack(id: string): Promise<void> {
+    const d = await store.get(id);
+    if (d?.state !== 'running') return;
+    const unreached = (await store.assignments(id)).filter((a) => a.state === 'unreached' && a.signed !== null);
+    if (unreached.length === 0) return;
+    const windows = await store.windowsForHosts(unreached.map((a) => a.hostId));
+    for (const a of unreached) {
+      const own = windows.get(a.hostId);
+      if (own === undefined || own.length === 0 || a.signed === null) continue;
+      if (windowHold(own, d.emergency, now()) !== null) continue;
+      if (a.expiresAt !== null && a.expiresAt.getTime() <= now().getTime()) continue; // the sweep expires it
+      if (!deps.offer(a.hostId, a.signed)) continue;
+      const at = now();
+      await store.updateAssignment(
+        a.id,
+        ['unreached'],
+        { state: 'offered', stateReason: 'offered to the connected agent when its maintenance window opened', offeredAt: at },
+        at,
+      );
+    }
+  }
+
   async function tickOnce(): Promise<void> {
     await expireSweep();
     for (const id of await store.idsInStates(['approved'])) {
@@ -741,6 +823,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       if (d?.deadlineAt && d.deadlineAt.getTime() <= now().getTime())
         await store.moveAll(id, EXPIRABLE, 'expired', 'the deployment deadline passed before it ran', now());
       await advanceDeployment(id);
+      await offerHeldBack(id);
     }
   }
 
@@ -758,6 +841,14 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     const rows = await store.assignmentsOfHost(hostId, DELIVERABLE, ['running']);
     const at = now();
     const out: SignedAssignment[] = [];
+    // Work the agent never received (pending, unreached) waits for the host's maintenance window;
+    // work it was given before (offered, deferred, running) is resent whatever the time.
+    const undelivered = rows.filter((a) => a.signed !== null && (a.state === 'pending' || a.state === 'unreached'));
+    const windows = undelivered.length === 0 ? undefined : (await store.windowsForHosts([hostId])).get(hostId);
+    const emergencyOf = new Map<string, boolean>();
+    for (const a of undelivered) {
+      if (!emergencyOf.has(a.deploymentId)) emergencyOf.set(a.deploymentId, (await store.get(a.deploymentId))?.emergency === true);
+    }
     for (const a of rows) {
       if (a.signed === null) continue; // its wave has not started: not this host's turn yet
       if (a.expiresAt !== null && a.expiresAt.getTime() <= at.getTime()) {
@@ -768,6 +859,13 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
           at,
         );
         continue;
+      }
+      if (a.state === 'unreached' || a.state === 'pending') {
+        const hold = windowHold(windows, emergencyOf.get(a.deploymentId) === true, at);
+        if (hold !== null) {
+          await noteHold(a, `reconnected outside its maintenance windows; ${hold}`, at);
+          continue;
+        }
       }
       if (a.state === 'unreached' || a.state === 'pending')
         await store.updateAssignment(
@@ -868,6 +966,62 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     if (updated) await tick();
   }
 
+  // ---------------------------------------------------------------- maintenance windows
+
+  function windowView(w: MaintenanceWindowRow, at: Date): MaintenanceWindowView {
+    const next = nextOpening(w, at);
+    return {
+      id: w.id,
+      group: w.groupName,
+      cron: w.cron,
+      durationMinutes: w.durationMinutes,
+      timeZone: w.timeZone,
+      createdAt: w.createdAt,
+      nextOpeningAt: next.ok ? next.value : null,
+    };
+  }
+
+  async function listWindows(): Promise<{ items: MaintenanceWindowView[] }> {
+    const at = now();
+    return { items: (await store.listWindows()).map((w) => windowView(w, at)) };
+  }
+
+  async function createWindow(actor: Actor, input: CreateWindowInput): Promise<MaintenanceWindowView> {
+    const group = typeof input.group === 'string' ? input.group.trim() : '';
+    const hasControl = [...group].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+    if (group.length === 0 || group.length > 100 || hasControl)
+      throw new BrierError('bad_request', 'group must be a name of 1 to 100 characters without control characters');
+    const window = check(
+      validateWindow({ cron: String(input.cron ?? ''), durationMinutes: input.durationMinutes, timeZone: String(input.timeZone ?? '') }),
+    );
+    const at = now();
+    const row = await store.createWindow({ groupName: group, ...window, createdAt: at });
+    await audit.record({
+      actor: actor.username,
+      action: 'maintenance-window.create',
+      target: row.id,
+      detail: { group, cron: row.cron, durationMinutes: row.durationMinutes, timeZone: row.timeZone },
+      at,
+    });
+    // Work held for a window may now be allowed (or not): let the engine look again.
+    await tick();
+    return windowView(row, at);
+  }
+
+  async function deleteWindow(actor: Actor, id: string): Promise<void> {
+    const row = await store.deleteWindow(id);
+    if (!row) throw new BrierError('not_found', 'no such maintenance window', { details: { id } });
+    const at = now();
+    await audit.record({
+      actor: actor.username,
+      action: 'maintenance-window.delete',
+      target: id,
+      detail: { group: row.groupName, cron: row.cron, durationMinutes: row.durationMinutes, timeZone: row.timeZone },
+      at,
+    });
+    await tick();
+  }
+
   return {
     create,
     approve,
@@ -878,6 +1032,9 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     setPostmortem,
     get: view,
     list,
+    listWindows,
+    createWindow,
+    deleteWindow,
     tick,
     onAgentConnected,
     onAssignmentStatus,

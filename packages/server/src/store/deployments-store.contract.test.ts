@@ -285,4 +285,45 @@ describe.each(drivers)('the deployments store on $name', (driver) => {
     expect(await stores.deployments.assignments(d.id)).toEqual([]);
     expect(await stores.deployments.targetHosts([], ['gone'])).toEqual([]);
   });
+  it('stores maintenance windows per group and gives each host the windows of all its groups', async () => {
+    const tag = `mw${++n}`;
+    const a = await newHost([`${tag}-night`, `${tag}-weekend`]);
+    const b = await newHost([`${tag}-night`]);
+    const c = await newHost([`${tag}-none`]);
+    const night = await stores.deployments.createWindow({
+      groupName: `${tag}-night`,
+      cron: '0 2 * * *',
+      durationMinutes: 120,
+      timeZone: 'Europe/Berlin',
+      createdAt: at,
+    });
+    const weekend = await stores.deployments.createWindow({
+      groupName: `${tag}-weekend`,
+      cron: '0 10 * * 6',
+      durationMinutes: 240,
+      timeZone: 'UTC',
+      createdAt: later(1),
+    });
+    expect(night).toEqual({
+      id: expect.any(String),
+      groupName: `${tag}-night`,
+      cron: '0 2 * * *',
+      durationMinutes: 120,
+      timeZone: 'Europe/Berlin',
+      createdAt: at,
+    });
+    const listed = (await stores.deployments.listWindows()).filter((w) => w.groupName.startsWith(tag));
+    expect(listed.map((w) => w.id)).toEqual([night.id, weekend.id]);
+
+    const byHost = await stores.deployments.windowsForHosts([a.id, b.id, c.id, a.id]);
+    expect(byHost.get(a.id)?.map((w) => w.id)).toEqual([night.id, weekend.id]);
+    expect(byHost.get(b.id)?.map((w) => w.id)).toEqual([night.id]);
+    expect(byHost.has(c.id)).toBe(false);
+    expect((await stores.deployments.windowsForHosts([])).size).toBe(0);
+
+    expect((await stores.deployments.deleteWindow(night.id))?.id).toBe(night.id);
+    expect(await stores.deployments.deleteWindow(night.id)).toBeUndefined();
+    expect((await stores.deployments.windowsForHosts([a.id, b.id])).get(a.id)?.map((w) => w.id)).toEqual([weekend.id]);
+    expect((await stores.deployments.windowsForHosts([b.id])).has(b.id)).toBe(false);
+  });
 });

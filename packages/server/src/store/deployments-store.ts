@@ -6,6 +6,7 @@ import type {
   DeploymentRow,
   DeploymentsStore,
   InstalledPackage,
+  MaintenanceWindowRow,
   NewDeploymentEvent,
   StoredSpec,
   TargetHost,
@@ -13,7 +14,7 @@ import type {
 } from '../rollouts/deployments-repository.js';
 import type { AssignmentState, DeploymentState, WaveSpec } from '../rollouts/types.js';
 import type { Db } from './db.js';
-import { assignments, deploymentEvents, deployments, deploymentWaves, hostGroups, hosts } from './schema.js';
+import { assignments, deploymentEvents, deployments, deploymentWaves, hostGroups, hosts, maintenanceWindows } from './schema.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -356,6 +357,37 @@ export function createDeploymentsStore(db: Db): DeploymentsStore {
         const unique = [...new Set(groups)];
         if (unique.length > 0) await tx.insert(hostGroups).values(unique.map((groupName) => ({ hostId, groupName })));
       });
+    },
+
+    async listWindows() {
+      return db
+        .select()
+        .from(maintenanceWindows)
+        .orderBy(asc(maintenanceWindows.groupName), asc(maintenanceWindows.createdAt), asc(maintenanceWindows.id));
+    },
+
+    async createWindow(window) {
+      const [row] = await db.insert(maintenanceWindows).values(window).returning();
+      if (!row) throw new Error('insert returned no row');
+      return row;
+    },
+
+    async deleteWindow(id) {
+      const [row] = await db.delete(maintenanceWindows).where(eq(maintenanceWindows.id, id)).returning();
+      return row;
+    },
+
+    async windowsForHosts(hostIds) {
+      const out = new Map<string, MaintenanceWindowRow[]>();
+      if (hostIds.length === 0) return out;
+      const rows = await db
+        .select({ hostId: hostGroups.hostId, window: maintenanceWindows })
+        .from(hostGroups)
+        .innerJoin(maintenanceWindows, eq(maintenanceWindows.groupName, hostGroups.groupName))
+        .where(inArray(hostGroups.hostId, [...new Set(hostIds)]))
+        .orderBy(asc(hostGroups.hostId), asc(maintenanceWindows.groupName), asc(maintenanceWindows.createdAt), asc(maintenanceWindows.id));
+      for (const r of rows) out.set(r.hostId, [...(out.get(r.hostId) ?? []), r.window]);
+      return out;
     },
   };
 }

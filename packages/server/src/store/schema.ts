@@ -278,3 +278,21 @@ export const deploymentEvents = pgTable(
   },
   (t) => [index('deployment_events_deployment_idx').on(t.deploymentId, t.id)],
 );
+
+/**
+ * A maintenance window of a host group: it opens at every fire time of `cron` on the wall clock of
+ * `time_zone` and stays open `duration_minutes`. A group may have several (their union applies);
+ * groups are names (host_groups has no table of its own), so a window may name a group no host is in yet.
+ */
+export const maintenanceWindows = pgTable(
+  'maintenance_windows',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    groupName: text('group_name').notNull(),
+    cron: text('cron').notNull(),
+    durationMinutes: integer('duration_minutes').notNull(),
+    timeZone: text('time_zone').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('maintenance_windows_group_idx').on(t.groupName)],
+);
