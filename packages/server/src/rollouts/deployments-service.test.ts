@@ -459,6 +459,32 @@ describe('the deployments service', () => {
     expect(empty.code).toBe('conflict');
   });
 
+  it('hands a reconnecting agent nothing from a paused deployment, and its work once resumed', async () => {
+    const hosts = await newHosts(1);
+    const d = await h.service.create(operator(), basic(hosts));
+    await h.service.tick();
+    expect((await h.service.get(d.id)).hosts[0]!.state).toBe('unreached');
+    await h.service.pause(operator(), d.id);
+    expect(await h.service.onAgentConnected(hosts[0]!, 0)).toEqual([]);
+    await h.service.resume(operator(), d.id);
+    const sent = await h.service.onAgentConnected(hosts[0]!, 0);
+    expect(sent.map((x) => x.assignment.deploymentId)).toEqual([d.id]);
+  });
+
+  it('records the outcome an agent reports after the server expired the work it was running', async () => {
+    const hosts = await newHosts(1);
+    const d = await h.service.create(operator(), basic(hosts, { deadlineHours: 1 }));
+    await h.service.tick();
+    const [signed] = await h.service.onAgentConnected(hosts[0]!, 0);
+    // The agent starts at once, but its reports are lost; the deadline passes and a tick expires it.
+    h.advance(2 * 3_600_000);
+    await h.service.tick();
+    expect((await h.service.get(d.id)).hosts[0]!.state).toBe('expired');
+    await h.service.onAssignmentStatus(hosts[0]!, succeed(signed!));
+    const host = (await h.service.get(d.id)).hosts[0]!;
+    expect([host.state, host.verified]).toEqual(['succeeded', true]);
+  });
+
   it('pauses and resumes: nothing is offered while paused', async () => {
     const pilot = await newHosts(1, ['pr-pilot']);
     const rest = await newHosts(1, ['pr-rest']);

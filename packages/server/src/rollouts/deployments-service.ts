@@ -849,8 +849,15 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     for (const a of undelivered) {
       if (!emergencyOf.has(a.deploymentId)) emergencyOf.set(a.deploymentId, (await store.get(a.deploymentId))?.emergency === true);
     }
+    // Only a running deployment delivers: a paused, halted or aborted one must not hand out work the
+    // agent may never have received (what it already holds, it runs or reports from its ledger).
+    const stateOf = new Map<string, string | undefined>();
+    for (const a of rows) {
+      if (!stateOf.has(a.deploymentId)) stateOf.set(a.deploymentId, (await store.get(a.deploymentId))?.state);
+    }
     for (const a of rows) {
       if (a.signed === null) continue; // its wave has not started: not this host's turn yet
+      if (stateOf.get(a.deploymentId) !== 'running') continue;
       if (a.expiresAt !== null && a.expiresAt.getTime() <= at.getTime()) {
         await store.updateAssignment(
           a.id,
@@ -900,7 +907,12 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       });
       return;
     }
-    if (isTerminal(a.state)) return; // late or duplicated: a final state never moves
+    // A final state never moves, with one exception: the server expires work it has not heard about
+    // by the deadline, but an agent that started it in time (agents never start expired work) may
+    // report its outcome afterwards. What really happened on the host wins over the server's guess.
+    const outcome = status.state === 'succeeded' || status.state === 'failed';
+    const lateOutcome = a.state === 'expired' && outcome && a.signed !== null;
+    if (isTerminal(a.state) && !lateOutcome) return;
     const d = await store.get(a.deploymentId);
     const detail = status.detail ?? status.code ?? '';
     const withDetail = (text: string) => (detail ? `${text}: ${detail}` : text);
@@ -925,7 +937,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         const verified =
           d?.spec.packages.every((p) => installed.some((i) => i.name === p.name && (p.version === null || i.version === p.version))) ===
           true;
-        from = NON_TERMINAL;
+        from = lateOutcome ? ['expired'] : NON_TERMINAL;
         patch = {
           state: 'succeeded',
           stateReason: verified
@@ -937,7 +949,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         break;
       }
       case 'failed':
-        from = NON_TERMINAL;
+        from = lateOutcome ? ['expired'] : NON_TERMINAL;
         patch = { state: 'failed', stateReason: withDetail('failed'), finishedAt: at };
         break;
       case 'refused':
