@@ -2,10 +2,12 @@
  * Runs the benchmarks, one after another in this process: `npm run bench` runs them all with their
  * defaults; `npm run bench -- <name> [flags]` runs one with flags for it (see bench/README.md).
  */
+import { parseFanoutArgs, runFanout } from './fanout.js';
 import { parseIngestArgs, runInventoryIngest } from './inventory-ingest.js';
 
 const BENCHMARKS: Record<string, (argv: readonly string[], command: string) => Promise<void>> = {
   'inventory-ingest': (argv, command) => runInventoryIngest(parseIngestArgs(argv), command),
+  fanout: (argv, command) => runFanout(parseFanoutArgs(argv), command),
 };
 
 const [first, ...rest] = process.argv.slice(2);
