@@ -15,7 +15,7 @@ export function SafeText(maxLength: number, minLength = 0) {
  */
 const IDENT_TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
 
-function IdentText(maxLength: number, minLength = 0) {
+export function IdentText(maxLength: number, minLength = 0) {
   return Type.String({ minLength, maxLength, pattern: IDENT_TEXT });
 }
 

@@ -1,16 +1,5 @@
 import Type from 'typebox';
-import { Ecosystem, SafeText } from './inventory.js';
-
-/**
- * Identifying text, the same rule as PackageEntry's fields in inventory.ts: no C0 control at all
- * (TAB and LF included, so a key joined with TAB cannot be forged) and no DEL. Redefined here
- * because inventory.ts keeps its own private.
- */
-const IDENT_TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
-
-function IdentText(maxLength: number, minLength = 0) {
-  return Type.String({ minLength, maxLength, pattern: IDENT_TEXT });
-}
+import { Ecosystem, IdentText, SafeText } from './inventory.js';
 
 /**
  * The tool that reported an update and that an executor must use to apply it. Several managers can

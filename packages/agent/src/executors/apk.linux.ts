@@ -5,14 +5,13 @@ import {
   type ExecutionResult,
   errorLines,
   failed,
+  guardedUpgrade,
   type InstalledVersion,
-  OutputTail,
+  type OutputTail,
   type PackageExecutor,
   type PackageRequest,
-  refuseRequest,
   runStep,
   StepFailed,
-  stepFailure,
   toolEnvironment,
   type UpgradeOptions,
 } from './package-executor.js';
@@ -69,15 +68,8 @@ export class ApkExecutor implements PackageExecutor {
 
   constructor(private readonly deps: ApkExecutorDeps) {}
 
-  async upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
-    const log = new OutputTail();
-    const refusal = refuseRequest('apk', packages, opts);
-    if (refusal) return failed(log, 'invalid-request', refusal);
-    try {
-      return await this.run(packages, opts, log);
-    } catch (error) {
-      return stepFailure(log, error);
-    }
+  upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
+    return guardedUpgrade('apk', packages, opts, (log) => this.run(packages, opts, log));
   }
 
   private async installed(log: OutputTail, names: readonly string[]): Promise<Map<string, string>> {

@@ -8,14 +8,13 @@ import {
   type ExecutionResult,
   errorLines,
   failed,
+  guardedUpgrade,
   type InstalledVersion,
-  OutputTail,
+  type OutputTail,
   type PackageExecutor,
   type PackageRequest,
-  refuseRequest,
   runStep,
   StepFailed,
-  stepFailure,
   toolEnvironment,
   type UpgradeOptions,
 } from './package-executor.js';
@@ -139,15 +138,8 @@ export class AptExecutor implements PackageExecutor {
     this.fileExists = deps.fileExists ?? fileExistsDefault;
   }
 
-  async upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
-    const log = new OutputTail();
-    const refusal = refuseRequest('dpkg', packages, opts);
-    if (refusal) return failed(log, 'invalid-request', refusal);
-    try {
-      return await this.run(packages, opts, log);
-    } catch (error) {
-      return stepFailure(log, error);
-    }
+  upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
+    return guardedUpgrade('dpkg', packages, opts, (log) => this.run(packages, opts, log));
   }
 
   private async run(packages: readonly PackageRequest[], opts: UpgradeOptions, log: OutputTail): Promise<ExecutionResult> {

@@ -5,15 +5,14 @@ import {
   type ExecutionResult,
   errorLines,
   failed,
+  guardedUpgrade,
   type InstalledVersion,
-  OutputTail,
+  type OutputTail,
   type PackageExecutor,
   type PackageRequest,
-  refuseRequest,
   retryWhileBusy,
   runStep,
   StepFailed,
-  stepFailure,
   systemClock,
   toolEnvironment,
   type UpgradeOptions,
@@ -67,15 +66,8 @@ export class DnfExecutor implements PackageExecutor {
     this.clock = deps.clock ?? systemClock;
   }
 
-  async upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
-    const log = new OutputTail();
-    const refusal = refuseRequest('rpm', packages, opts);
-    if (refusal) return failed(log, 'invalid-request', refusal);
-    try {
-      return await this.run(packages, opts, log);
-    } catch (error) {
-      return stepFailure(log, error);
-    }
+  upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
+    return guardedUpgrade('rpm', packages, opts, (log) => this.run(packages, opts, log));
   }
 
   private async version(log: OutputTail): Promise<4 | 5> {

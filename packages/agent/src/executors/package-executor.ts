@@ -213,3 +213,23 @@ export async function retryWhileBusy<T>(
     await clock.sleep(Math.min(LOCK_RETRY_INTERVAL_MS, left));
   }
 }
+
+/**
+ * The frame every executor's `upgrade` shares: refuse a request that fails the grammar before any
+ * command is built, and turn a failed step into a result instead of an exception.
+ */
+export async function guardedUpgrade(
+  ecosystem: Ecosystem,
+  packages: readonly PackageRequest[],
+  opts: UpgradeOptions,
+  run: (log: OutputTail) => Promise<ExecutionResult>,
+): Promise<ExecutionResult> {
+  const log = new OutputTail();
+  const refusal = refuseRequest(ecosystem, packages, opts);
+  if (refusal) return failed(log, 'invalid-request', refusal);
+  try {
+    return await run(log);
+  } catch (error) {
+    return stepFailure(log, error);
+  }
+}

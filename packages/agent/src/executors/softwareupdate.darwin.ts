@@ -2,14 +2,13 @@ import type { CommandRunner } from '../run-command.js';
 import {
   type ExecutionResult,
   failed,
+  guardedUpgrade,
   type InstalledVersion,
-  OutputTail,
+  type OutputTail,
   type PackageExecutor,
   type PackageRequest,
-  refuseRequest,
   runStep,
   StepFailed,
-  stepFailure,
   type UpgradeOptions,
 } from './package-executor.js';
 
@@ -68,15 +67,8 @@ export class SoftwareUpdateExecutor implements PackageExecutor {
 
   constructor(private readonly deps: SoftwareUpdateExecutorDeps) {}
 
-  async upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
-    const log = new OutputTail();
-    const refusal = refuseRequest('macos', packages, opts);
-    if (refusal) return failed(log, 'invalid-request', refusal);
-    try {
-      return await this.run(packages, opts, log);
-    } catch (error) {
-      return stepFailure(log, error);
-    }
+  upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
+    return guardedUpgrade('macos', packages, opts, (log) => this.run(packages, opts, log));
   }
 
   private async list(log: OutputTail): Promise<SoftwareUpdateItem[]> {

@@ -5,15 +5,14 @@ import {
   type ExecutionResult,
   errorLines,
   failed,
+  guardedUpgrade,
   type InstalledVersion,
-  OutputTail,
+  type OutputTail,
   type PackageExecutor,
   type PackageRequest,
-  refuseRequest,
   retryWhileBusy,
   runStep,
   StepFailed,
-  stepFailure,
   systemClock,
   type UpgradeOptions,
 } from './package-executor.js';
@@ -110,18 +109,13 @@ export class WingetExecutor implements PackageExecutor {
     this.clock = deps.clock ?? systemClock;
   }
 
-  async upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
-    const log = new OutputTail();
-    const refusal = refuseRequest('windows', packages, opts);
-    if (refusal) return failed(log, 'invalid-request', refusal);
-    const kb = packages.filter((p) => /^KB[0-9]+$/.test(p.name));
-    if (kb.length)
-      return failed(log, 'invalid-request', `Windows Update articles are not winget packages: ${kb.map((p) => p.name).join(', ')}`);
-    try {
-      return await this.run(packages, opts, log);
-    } catch (error) {
-      return stepFailure(log, error);
-    }
+  upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
+    return guardedUpgrade('windows', packages, opts, async (log) => {
+      const kb = packages.filter((p) => /^KB[0-9]+$/.test(p.name));
+      if (kb.length)
+        return failed(log, 'invalid-request', `Windows Update articles are not winget packages: ${kb.map((p) => p.name).join(', ')}`);
+      return this.run(packages, opts, log);
+    });
   }
 
   private async list(log: OutputTail, id: string): Promise<WingetListed | null> {

@@ -5,14 +5,13 @@ import {
   type ExecutionResult,
   errorLines,
   failed,
+  guardedUpgrade,
   type InstalledVersion,
-  OutputTail,
+  type OutputTail,
   type PackageExecutor,
   type PackageRequest,
-  refuseRequest,
   runStep,
   StepFailed,
-  stepFailure,
   toolEnvironment,
   type UpgradeOptions,
 } from './package-executor.js';
@@ -71,15 +70,8 @@ export class ZypperExecutor implements PackageExecutor {
     this.fileExists = deps.fileExists ?? fileExistsDefault;
   }
 
-  async upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
-    const log = new OutputTail();
-    const refusal = refuseRequest('rpm', packages, opts);
-    if (refusal) return failed(log, 'invalid-request', refusal);
-    try {
-      return await this.run(packages, opts, log);
-    } catch (error) {
-      return stepFailure(log, error);
-    }
+  upgrade(packages: readonly PackageRequest[], opts: UpgradeOptions): Promise<ExecutionResult> {
+    return guardedUpgrade('rpm', packages, opts, (log) => this.run(packages, opts, log));
   }
 
   private async run(packages: readonly PackageRequest[], opts: UpgradeOptions, log: OutputTail): Promise<ExecutionResult> {
