@@ -1,18 +1,21 @@
-import { isRecord } from '../api-client.js';
+import { ApiError, isRecord } from '../api-client.js';
 import {
   type CommandContext,
   choiceOption,
   commandGroup,
+  EXIT_API_ERROR,
+  EXIT_OK,
   idSegment,
   intOption,
   printResult,
   SERVER_JSON_HELP,
   SERVER_JSON_OPTIONS,
+  type Session,
   type Subcommand,
   UsageError,
   withParsedArgs,
 } from '../command.js';
-import { cell, formatFields, formatTable, timestamp } from '../output.js';
+import { cell, formatFields, formatJson, formatTable, timestamp } from '../output.js';
 import { listSubcommand } from '../resource-commands.js';
 
 /** A deployment as GET /deployments/{id} returns it (the fields the CLI prints). */
@@ -35,7 +38,7 @@ export interface DeploymentView {
   summary?: Record<string, number>;
 }
 
-const usage = `Usage: brier deploy <create|list|show|approve|pause|resume|abort|retry-failed> [options]
+const usage = `Usage: brier deploy <create|list|show|watch|approve|pause|resume|abort|retry-failed> [options]
 
 Push package upgrades to hosts in waves, with approvals and automatic halts.
 
@@ -43,6 +46,7 @@ Commands:
   create         Draft and submit a deployment
   list           Deployments, newest first
   show ID        Waves, per-host states and the summary of one deployment
+  watch ID       Follow a deployment live, with a progress bar per wave
   approve ID     Approve a deployment someone else drafted (approver or admin)
   pause ID       Stop offering work; running work finishes
   resume ID      Continue a paused or halted deployment
@@ -261,6 +265,226 @@ ${withReason ? '  --reason TEXT        Why, for the record\n' : ''}${SERVER_JSON
   );
 }
 
+const watchUsage = `Usage: brier deploy watch ID [--json]
+
+Follow a deployment live: one line per wave with a progress bar, redrawn as hosts report.
+Exits 0 when the deployment completes, 1 when it halts or is aborted.
+
+Options:
+${SERVER_JSON_HELP.replace('Print the server response as JSON', 'Print each progress update as one line of JSON')}
+`;
+
+/** What `GET /deployments/{id}/events` sends in each `progress` event (and GET /deployments/{id} contains). */
+export interface DeploymentProgress {
+  id: string;
+  state: string;
+  stateReason: string | null;
+  waves?: DeploymentView['waves'];
+  summary?: Record<string, number>;
+}
+
+const BAR_WIDTH = 20;
+const POLL_MS = 2_000;
+/** With a keep-alive every 15 s, this long without a byte means the stream is dead: poll instead. */
+const STREAM_IDLE_MS = 60_000;
+/** Assignment states that are over for a host. */
+const DONE_STATES = ['succeeded', 'failed', 'expired'] as const;
+
+/** The lines `watch` shows for one update: the deployment, then a progress bar per wave. */
+export function progressLines(p: DeploymentProgress): string[] {
+  const waves = p.waves ?? [];
+  const labels = waves.map((w) => `wave ${cell(Number(w.index) + 1)} ${cell(w.name)}`);
+  const pad = Math.max(0, ...labels.map((l) => l.length));
+  const head = `${cell(p.id)} ${cell(p.state)}${p.stateReason ? ` (${cell(p.stateReason)})` : ''}`;
+  return [
+    head,
+    ...waves.map((w, i) => {
+      const counts = isRecord(w.counts) ? w.counts : {};
+      const n = (k: string) => (typeof counts[k] === 'number' && Number.isFinite(counts[k]) ? counts[k] : 0);
+      const total = typeof w.hostCount === 'number' && w.hostCount > 0 ? w.hostCount : 0;
+      const done = Math.min(
+        total,
+        DONE_STATES.reduce((sum, k) => sum + n(k), 0),
+      );
+      const ratio = total === 0 ? 0 : done / total;
+      const filled = Math.round(ratio * BAR_WIDTH);
+      const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
+      const expired = n('expired') > 0 ? ` expired ${n('expired')}` : '';
+      return `${(labels[i] ?? '').padEnd(pad)} ${bar} ${String(Math.floor(ratio * 100)).padStart(3)}% ${done}/${total} succeeded ${n('succeeded')} failed ${n('failed')}${expired} (${cell(w.state)})`;
+    }),
+  ];
+}
+
+/**
+ * Prints successive updates: on a terminal the block is redrawn in place (cursor up, clear line),
+ * elsewhere each changed update is printed as a new block after a blank line.
+ */
+export function progressPrinter(write: (s: string) => void, tty: boolean) {
+  let shown: string[] = [];
+  return (p: DeploymentProgress) => {
+    const lines = progressLines(p);
+    if (lines.join('\n') === shown.join('\n')) return;
+    if (tty) {
+      const up = shown.length > 0 ? `\u001b[${shown.length}A` : '';
+      // Lines that were there before and are not any more are cleared too.
+      const cleared =
+        shown.length > lines.length
+          ? shown
+              .slice(lines.length)
+              .map(() => '\r\u001b[2K\n')
+              .join('')
+          : '';
+      const back = shown.length > lines.length ? `\u001b[${shown.length - lines.length}A` : '';
+      write(`${up}${lines.map((l) => `\r\u001b[2K${l}\n`).join('')}${cleared}${back}`);
+    } else {
+      write(`${shown.length > 0 ? '\n' : ''}${lines.join('\n')}\n`);
+    }
+    shown = lines;
+  };
+}
+
+/** 0 when completed, 1 when halted or aborted, undefined while it goes on. */
+function exitCodeOf(state: string): number | undefined {
+  if (state === 'completed') return EXIT_OK;
+  if (state === 'halted' || state === 'aborted') return EXIT_API_ERROR;
+  return undefined;
+}
+
+function isProgress(value: unknown): value is DeploymentProgress {
+  return isRecord(value) && typeof value.state === 'string' && (value.waves === undefined || Array.isArray(value.waves));
+}
+
+async function problemOf(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (isRecord(body) && typeof body.title === 'string')
+    return new ApiError({
+      status: res.status,
+      title: body.title,
+      ...(typeof body.detail === 'string' ? { detail: body.detail } : {}),
+      ...(typeof body.code === 'string' ? { code: body.code } : {}),
+    });
+  return new ApiError({ status: res.status, title: res.statusText || 'Request failed', detail: text.trim().slice(0, 200) || undefined });
+}
+
+/**
+ * Follows `GET /deployments/{id}/events`. Returns the exit code once the deployment ends, 'poll'
+ * when the server has no such route (404) or the stream breaks off before the end.
+ */
+async function followEvents(
+  session: Session,
+  ctx: CommandContext,
+  id: string,
+  show: (p: DeploymentProgress) => void,
+): Promise<number | 'poll'> {
+  const url = `${session.server.replace(/\/+$/, '')}/api/v1/deployments/${id}/events`;
+  const abort = new AbortController();
+  let idle: NodeJS.Timeout | undefined;
+  const touch = () => {
+    if (idle !== undefined) clearTimeout(idle);
+    idle = setTimeout(() => abort.abort(), STREAM_IDLE_MS);
+  };
+  try {
+    touch();
+    let res: Response;
+    try {
+      res = await ctx.io.fetch(url, {
+        headers: { accept: 'text/event-stream, application/problem+json', authorization: `Bearer ${session.token}` },
+        signal: abort.signal,
+      });
+    } catch (err) {
+      throw new ApiError({ title: `Cannot reach server ${session.server}`, detail: err instanceof Error ? err.message : String(err) });
+    }
+    if (res.status === 404) {
+      // An old server without the route, or an unknown id: polling GET tells which.
+      await res.body?.cancel();
+      return 'poll';
+    }
+    if (!res.ok) throw await problemOf(res);
+    if (res.body === null) return 'poll';
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    let event = 'message';
+    let data: string[] = [];
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return 'poll';
+        touch();
+        buffer += value;
+        let newline = buffer.search(/\r?\n|\r/);
+        while (newline >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
+          newline = buffer.search(/\r?\n|\r/);
+          if (line === '') {
+            // A blank line dispatches the event gathered so far.
+            if (event === 'progress' && data.length > 0) {
+              let parsed: unknown;
+              try {
+                parsed = JSON.parse(data.join('\n'));
+              } catch {
+                parsed = undefined;
+              }
+              if (isProgress(parsed)) {
+                show(parsed);
+                const code = exitCodeOf(parsed.state);
+                if (code !== undefined) return code;
+              }
+            }
+            event = 'message';
+            data = [];
+          } else if (line.startsWith(':')) {
+            // a comment (keep-alive)
+          } else {
+            const colon = line.indexOf(':');
+            const field = colon < 0 ? line : line.slice(0, colon);
+            const raw = colon < 0 ? '' : line.slice(colon + 1);
+            const val = raw.startsWith(' ') ? raw.slice(1) : raw;
+            if (field === 'event') event = val;
+            else if (field === 'data') data.push(val);
+          }
+        }
+      }
+    } catch (err) {
+      if (abort.signal.aborted) return 'poll';
+      throw err;
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+  } finally {
+    if (idle !== undefined) clearTimeout(idle);
+  }
+}
+
+const watch = withParsedArgs(
+  { usage: watchUsage, options: SERVER_JSON_OPTIONS, operands: ['ID'] },
+  async ({ values, positionals }, ctx) => {
+    const id = idSegment(positionals[0] ?? '', watchUsage);
+    const session = await ctx.session(values.server);
+    const env = ctx.io.env;
+    // CliIo does not say whether stdout is a terminal; a real one has a TERM and a TTY stdout.
+    const tty = !values.json && process.stdout.isTTY === true && env.TERM !== undefined && env.TERM !== 'dumb';
+    const draw = progressPrinter(ctx.io.stdout, tty);
+    const show = (p: DeploymentProgress) => (values.json ? ctx.io.stdout(`${formatJson(p).replace(/\n\s*/g, '')}\n`) : draw(p));
+    const streamed = await followEvents(session, ctx, id, show);
+    if (streamed !== 'poll') return streamed;
+    for (;;) {
+      const d = await session.client.get<DeploymentView>(`/deployments/${id}`);
+      if (!isProgress(d)) throw new ApiError({ title: 'Unexpected response from server', detail: 'expected a deployment' });
+      show({ id: d.id, state: d.state, stateReason: d.stateReason, waves: d.waves ?? [], summary: d.summary ?? {} });
+      const code = exitCodeOf(d.state);
+      if (code !== undefined) return code;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  },
+);
+
 export const deployCommand = commandGroup({
   name: 'deploy',
   summary: 'Create, approve and steer patch deployments',
@@ -268,6 +492,7 @@ export const deployCommand = commandGroup({
   subcommands: {
     create,
     list,
+    watch,
     show: byId('show', 'Show a deployment: waves, per-host states and the summary.', (id) => `/deployments/${id}`),
     approve: byId('approve', 'Approve a deployment someone else drafted.', (id) => `/deployments/${id}/approve`),
     pause: byId('pause', 'Stop offering work; work already running finishes.', (id) => `/deployments/${id}/pause`),

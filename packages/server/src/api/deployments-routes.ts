@@ -1,5 +1,6 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { DEPLOYMENT_STATES, type DeploymentState } from '../rollouts/types.js';
+import type { DeploymentView } from '../rollouts/deployments-service.js';
+import { DEPLOYMENT_STATES, type DeploymentState, FINAL_DEPLOYMENT_STATES } from '../rollouts/types.js';
 import type { Services } from '../services.js';
 import { authorize, principalOf } from './authorize.js';
 import { authErrors, DateTime, IdParams, Limit, NullableDateTime, Offset, Page, Problem, Uuid } from './schemas.js';
@@ -48,6 +49,22 @@ const CreateBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Between events of one watcher, so a burst of engine steps makes one event. */
+const COALESCE_MS = 250;
+/** A comment line this often keeps proxies from closing a quiet stream. */
+const KEEP_ALIVE_MS = 15_000;
+
+/** What a progress event carries: the state and per-wave counts, not the hosts or timeline. */
+function progressOf(v: DeploymentView) {
+  return {
+    id: v.id,
+    state: v.state,
+    stateReason: v.stateReason,
+    waves: v.waves.map((w) => ({ index: w.index, name: w.name, state: w.state, hostCount: w.hostCount, counts: w.counts })),
+    summary: v.summary,
+  };
+}
 
 const Counts = Type.Record(Type.String(), Type.Integer());
 
@@ -181,6 +198,108 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       },
     },
     async (request) => deployments.get(request.params.id),
+  );
+
+  app.get(
+    '/deployments/:id/events',
+    {
+      onRequest: read,
+      schema: {
+        tags: ['deployments'],
+        summary:
+          'Live progress as server-sent events: `progress` now and after each change (at most one per 250 ms), until the deployment is completed or aborted',
+        params: IdParams,
+        response: { 200: Type.String({ description: 'text/event-stream' }), 404: Problem, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      // Subscribed before the first read, so a change between that read and the stream is not lost.
+      // The feed is this process's only: behind several replicas a watcher on one would miss the
+      // others' engine steps and agent reports until Postgres LISTEN/NOTIFY carries them (not built).
+      let dirty = false;
+      let wake: () => void = () => {};
+      const unsubscribe = deployments.onChange((changedId) => {
+        if (changedId !== id) return;
+        dirty = true;
+        wake();
+      });
+      let first: DeploymentView;
+      try {
+        first = await deployments.get(id);
+      } catch (err) {
+        unsubscribe();
+        throw err; // 404 problem (and any other error) through the usual handler
+      }
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      let closed = false;
+      let timer: NodeJS.Timeout | undefined;
+      let sending = false;
+      let lastSentAt = 0;
+      let lastData = '';
+      const keepAlive = setInterval(() => {
+        if (!closed) raw.write(': keep-alive\n\n');
+      }, KEEP_ALIVE_MS);
+      keepAlive.unref();
+
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        clearInterval(keepAlive);
+        if (timer !== undefined) clearTimeout(timer);
+        if (!raw.writableEnded) raw.end();
+      };
+      raw.on('close', close);
+      request.raw.on('close', () => {
+        if (!raw.writableEnded) close();
+      });
+
+      /** Writes the view unless it is the same as the last one sent; ends the stream at a final state. */
+      const send = (view: DeploymentView) => {
+        const data = JSON.stringify(progressOf(view));
+        if (data !== lastData) {
+          lastData = data;
+          lastSentAt = Date.now();
+          raw.write(`event: progress\ndata: ${data}\n\n`);
+        }
+        if (FINAL_DEPLOYMENT_STATES.includes(view.state)) close();
+      };
+
+      const flush = async () => {
+        timer = undefined;
+        if (closed || !dirty) return;
+        dirty = false;
+        sending = true;
+        try {
+          send(await deployments.get(id));
+        } catch (err) {
+          request.log.warn({ err, deploymentId: id }, 'deployment events: reading the deployment failed');
+          close();
+        } finally {
+          sending = false;
+        }
+        if (dirty) wake();
+      };
+
+      // Coalesces bursts: at most one read and event per COALESCE_MS, the last change always sent.
+      wake = () => {
+        if (closed || sending || timer !== undefined) return;
+        timer = setTimeout(() => void flush(), Math.max(0, lastSentAt + COALESCE_MS - Date.now()));
+      };
+
+      lastSentAt = Date.now();
+      send(first);
+      if (dirty) wake();
+    },
   );
 
   app.post(

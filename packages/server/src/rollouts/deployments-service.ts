@@ -250,6 +250,28 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
   // Ticks in this process run one at a time; other replicas are kept apart by the compare-and-set writes.
   let ticking: Promise<void> = Promise.resolve();
 
+  // The change feed: an in-process listener set told the id of a deployment after a stored change to
+  // it (a transition, a wave or assignment update). Only this replica's changes are seen; with several
+  // replicas a watcher would also need the others' changes, e.g. through Postgres LISTEN/NOTIFY (not built).
+  const listeners = new Set<(deploymentId: string) => void>();
+
+  function onChange(listener: (deploymentId: string) => void): () => void {
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  }
+
+  function changed(deploymentId: string): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(deploymentId);
+      } catch {
+        // A watcher's failure must never stop the engine.
+      }
+    }
+  }
+
   async function load(id: string): Promise<DeploymentRow> {
     const d = await store.get(id);
     if (!d) throw new BrierError('not_found', 'no such deployment', { details: { id } });
@@ -289,6 +311,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       event(actor, d.state, result.state, result.reason, detail),
     );
     if (!done) return undefined;
+    changed(d.id);
     await auditTransition(actor ?? ENGINE, d, ev.type, result.state, result.reason, at);
     return { to: result.state, reason: result.reason };
   }
@@ -431,6 +454,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       event(actor.username, d.state, result.state, reason),
     );
     if (!done) throw new BrierError('conflict', 'the deployment changed meanwhile; reload and try again');
+    changed(d.id);
     await auditTransition(actor.username, d, 'approve', result.state, reason, at);
     return view(id);
   }
@@ -468,6 +492,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     // Work never delivered will never be: it expires. Work an agent may already hold keeps its
     // state, so a late report still records what really happened on that host.
     await store.moveAll(id, ['pending', 'unreached'], 'expired', `deployment aborted by ${actor.username}`, at);
+    changed(id);
     return view(id);
   }
 
@@ -626,7 +651,10 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       ),
       at,
     );
-    if (started) await auditTransition(ENGINE, d, 'start', result.state, result.reason, at);
+    if (started) {
+      changed(d.id);
+      await auditTransition(ENGINE, d, 'start', result.state, result.reason, at);
+    }
   }
 
   function payloadOf(d: DeploymentRow): AssignmentPayload {
@@ -773,6 +801,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
 
   async function expireSweep(): Promise<void> {
     const expired = await store.expireDue(EXPIRABLE, now());
+    for (const id of new Set(expired.map((a) => a.deploymentId))) changed(id);
     for (const a of expired) {
       await audit.record({
         actor: ENGINE,
@@ -824,6 +853,8 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         await store.moveAll(id, EXPIRABLE, 'expired', 'the deployment deadline passed before it ran', now());
       await advanceDeployment(id);
       await offerHeldBack(id);
+      // Wave and assignment updates of this step (watchers drop views that did not change).
+      changed(id);
     }
   }
 
@@ -883,6 +914,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         );
       out.push(a.signed);
     }
+    for (const id of new Set(rows.map((a) => a.deploymentId))) changed(id);
     if (out.length > 0)
       await audit.record({
         actor: ENGINE,
@@ -975,7 +1007,10 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         at,
       });
     }
-    if (updated) await tick();
+    if (updated) {
+      changed(a.deploymentId);
+      await tick();
+    }
   }
 
   // ---------------------------------------------------------------- maintenance windows
@@ -1048,6 +1083,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     createWindow,
     deleteWindow,
     tick,
+    onChange,
     onAgentConnected,
     onAssignmentStatus,
     /** The WorkDelivery the agent gateway takes. */
