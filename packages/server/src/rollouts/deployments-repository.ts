@@ -168,6 +168,16 @@ export interface DeploymentsStore {
   ): Promise<AssignmentRow[]>;
   /** Stores the signed document once: false when the assignment already has one (never re-signed). */
   storeSigned(id: string, signed: SignedAssignment, notBefore: Date, expiresAt: Date, at: Date): Promise<boolean>;
+  /**
+   * storeSigned for a whole wave: bulk statements instead of one per host. Returns the ids whose
+   * document was stored; an assignment that already had one keeps it (never re-signed).
+   */
+  storeSignedMany(
+    items: readonly { id: string; signed: SignedAssignment; notBefore: Date; expiresAt: Date }[],
+    at: Date,
+  ): Promise<Set<string>>;
+  /** Applies the same `patch` to every assignment of `ids` that is in one of `from`, in bulk; returns the ids moved. */
+  updateAssignmentsMany(ids: readonly string[], from: readonly AssignmentState[], patch: AssignmentPatch, at: Date): Promise<Set<string>>;
   /** Applies `patch` when the assignment is in one of `from`; returns the updated row or undefined. */
   updateAssignment(id: string, from: readonly AssignmentState[], patch: AssignmentPatch, at: Date): Promise<AssignmentRow | undefined>;
   /** Moves every assignment in `from` whose expiry is at or before `now` to expired; returns them. */

@@ -690,6 +690,10 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
    */
   async function deliverWave(d: DeploymentRow, w: WaveRow, assigned: AssignmentRow[]): Promise<void> {
     const mine = assigned.filter((a) => a.waveIndex === w.index);
+    // Without a concurrency cap every eligible host is offered at once: bulk statements for the
+    // whole wave (the fan-out bench measured one write pair per host as the bottleneck). A capped
+    // wave counts its slots host by host below, since offline hosts must not use a slot.
+    if (w.spec.concurrency === undefined) return deliverWaveInBulk(d, mine);
     const waiting = mine.filter((a) => a.state === 'pending');
     const windows = d.emergency || waiting.length === 0 ? new Map() : await store.windowsForHosts(waiting.map((a) => a.hostId));
     let slots =
@@ -746,6 +750,75 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       );
       if (moved && delivered) slots -= 1;
     }
+  }
+
+  /** Signs once, stores every new document in bulk, offers, then records who got it, in bulk. */
+  async function deliverWaveInBulk(d: DeploymentRow, mine: AssignmentRow[]): Promise<void> {
+    const waiting = mine.filter((a) => a.state === 'pending');
+    if (waiting.length === 0) return;
+    const windows = d.emergency ? new Map() : await store.windowsForHosts(waiting.map((a) => a.hostId));
+    const payload = payloadOf(d);
+    const at = now();
+    const notBefore = new Date(at.getTime() - CLOCK_SKEW_MS);
+    let expiresAt = new Date(at.getTime() + config.assignmentTtlHours * HOUR_MS);
+    if (d.deadlineAt !== null && d.deadlineAt.getTime() < expiresAt.getTime()) expiresAt = d.deadlineAt;
+    const ready: AssignmentRow[] = [];
+    for (const a of waiting) {
+      const hold = windowHold(windows.get(a.hostId), d.emergency, at);
+      if (hold !== null) await noteHold(a, hold, at);
+      else ready.push(a);
+    }
+    const docs = new Map<string, SignedAssignment>();
+    const fresh: { id: string; signed: SignedAssignment; notBefore: Date; expiresAt: Date }[] = [];
+    if (expiresAt.getTime() > at.getTime()) {
+      const key = deps.signing();
+      for (const a of ready) {
+        if (a.signed !== null) {
+          docs.set(a.id, a.signed);
+          continue;
+        }
+        const draft = {
+          assignmentId: a.id,
+          deploymentId: d.id,
+          hostId: a.hostId,
+          notBefore: notBefore.toISOString(),
+          expiresAt: expiresAt.toISOString(),
+          sequence: a.sequence,
+        };
+        fresh.push({ id: a.id, signed: signAssignment(key.privateKey, key.certificate, draft, payload), notBefore, expiresAt });
+      }
+    } else {
+      for (const a of ready) if (a.signed !== null) docs.set(a.id, a.signed); // the deadline sweep expires the rest
+    }
+    const stored = await store.storeSignedMany(fresh, at);
+    for (const f of fresh) {
+      if (stored.has(f.id)) docs.set(f.id, f.signed);
+      else {
+        // Another tick signed it first: use its document, never a second one.
+        const theirs = (await store.assignment(f.id))?.signed;
+        if (theirs) docs.set(f.id, theirs);
+      }
+    }
+    const offered: string[] = [];
+    const offline: string[] = [];
+    for (const a of ready) {
+      const doc = docs.get(a.id);
+      if (!doc) continue;
+      (deps.offer(a.hostId, doc) ? offered : offline).push(a.id);
+    }
+    const when = now();
+    await store.updateAssignmentsMany(
+      offered,
+      ['pending'],
+      { state: 'offered', stateReason: 'offered to the connected agent', offeredAt: when },
+      when,
+    );
+    await store.updateAssignmentsMany(
+      offline,
+      ['pending'],
+      { state: 'unreached', stateReason: 'host offline when its turn came; queued until it reconnects' },
+      when,
+    );
   }
 
   async function advanceDeployment(id: string): Promise<void> {

@@ -30,6 +30,7 @@ const drivers = [
 
 const at = new Date('2026-11-27T10:00:00.000Z');
 const later = (ms: number) => new Date(at.getTime() + ms);
+const FAR = new Date('2100-01-01T00:00:00.000Z');
 
 const spec: StoredSpec = {
   packages: [{ name: 'openssl', version: null }],
@@ -189,6 +190,33 @@ describe.each(drivers)('the deployments store on $name', (driver) => {
     expect(await stores.deployments.storeSigned(a!.id, fakeSigned(a!.id, 'one'), at, later(3_600_000), at)).toBe(true);
     expect(await stores.deployments.storeSigned(a!.id, fakeSigned(a!.id, 'two'), at, later(3_600_000), at)).toBe(false);
     expect((await stores.deployments.assignment(a!.id))?.signed).toEqual(fakeSigned(a!.id, 'one'));
+  });
+
+  it('stores a wave of signed documents in bulk, keeping any document already stored', async () => {
+    const hosts = [await newHost(), await newHost(), await newHost()];
+    const { d } = await started(hosts.map((h) => h.id));
+    const rows = await stores.deployments.assignments(d.id);
+    expect(await stores.deployments.storeSigned(rows[0]!.id, fakeSigned(rows[0]!.id, 'first'), at, FAR, at)).toBe(true);
+    const stored = await stores.deployments.storeSignedMany(
+      // Far in the future: other tests sweep expiries across the whole table.
+      rows.map((r) => ({ id: r.id, signed: fakeSigned(r.id, 'bulk'), notBefore: at, expiresAt: FAR })),
+      at,
+    );
+    expect([...stored].sort()).toEqual([rows[1]!.id, rows[2]!.id].sort());
+    expect((await stores.deployments.assignment(rows[0]!.id))?.signed).toEqual(fakeSigned(rows[0]!.id, 'first'));
+    expect((await stores.deployments.assignment(rows[2]!.id))?.signed).toEqual(fakeSigned(rows[2]!.id, 'bulk'));
+    expect((await stores.deployments.assignment(rows[2]!.id))?.expiresAt).toEqual(FAR);
+
+    await stores.deployments.updateAssignment(rows[1]!.id, ['pending'], { state: 'failed' }, later(1));
+    const moved = await stores.deployments.updateAssignmentsMany(
+      rows.map((r) => r.id),
+      ['pending'],
+      { state: 'offered', stateReason: 'offered', offeredAt: later(2) },
+      later(2),
+    );
+    expect([...moved].sort()).toEqual([rows[0]!.id, rows[2]!.id].sort());
+    expect((await stores.deployments.assignment(rows[1]!.id))?.state).toBe('failed');
+    expect(await stores.deployments.updateAssignmentsMany([], ['pending'], { state: 'offered' }, later(3))).toEqual(new Set());
   });
 
   it('updates an assignment only from the expected states', async () => {

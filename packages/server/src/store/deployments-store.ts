@@ -13,7 +13,7 @@ import type {
   WaveRow,
 } from '../rollouts/deployments-repository.js';
 import type { AssignmentState, DeploymentState, WaveSpec } from '../rollouts/types.js';
-import type { Db } from './db.js';
+import { type Db, queryRows } from './db.js';
 import { assignments, deploymentEvents, deployments, deploymentWaves, hostGroups, hosts, maintenanceWindows } from './schema.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -54,6 +54,9 @@ function toEvent(row: typeof deploymentEvents.$inferSelect): DeploymentEventRow 
 async function insertEvent(db: Db | Tx, deploymentId: string, event: NewDeploymentEvent): Promise<void> {
   await db.insert(deploymentEvents).values({ deploymentId, ...event });
 }
+
+/** Rows per bulk statement: well under PostgreSQL's 65,535 bind parameters and a few MiB per jsonb parameter. */
+const BULK_CHUNK = 1_000;
 
 export function createDeploymentsStore(db: Db): DeploymentsStore {
   async function selectAssignments(where: SQL | undefined): Promise<AssignmentRow[]> {
@@ -235,6 +238,42 @@ export function createDeploymentsStore(db: Db): DeploymentsStore {
         .where(and(eq(assignments.id, id), isNull(assignments.signed)))
         .returning({ id: assignments.id });
       return rows.length > 0;
+    },
+
+    async storeSignedMany(items, at) {
+      const stored = new Set<string>();
+      // Chunks bound the size of one statement's parameter (a signed document is about 1 KiB).
+      for (let i = 0; i < items.length; i += BULK_CHUNK) {
+        const json = JSON.stringify(
+          items
+            .slice(i, i + BULK_CHUNK)
+            .map((x) => ({ id: x.id, signed: x.signed, not_before: x.notBefore.toISOString(), expires_at: x.expiresAt.toISOString() })),
+        );
+        const rows = await queryRows<{ id: string }>(
+          db,
+          sql`update assignments as a
+              set signed = x.signed, not_before = x.not_before, expires_at = x.expires_at, updated_at = ${at.toISOString()}::timestamptz
+              from jsonb_to_recordset(${json}::jsonb) as x(id uuid, signed jsonb, not_before timestamptz, expires_at timestamptz)
+              where a.id = x.id and a.signed is null
+              returning a.id`,
+        );
+        for (const r of rows) stored.add(r.id);
+      }
+      return stored;
+    },
+
+    async updateAssignmentsMany(ids, from, patch, at) {
+      const moved = new Set<string>();
+      if (from.length === 0) return moved;
+      for (let i = 0; i < ids.length; i += BULK_CHUNK) {
+        const rows = await db
+          .update(assignments)
+          .set({ ...patch, updatedAt: at })
+          .where(and(inArray(assignments.id, ids.slice(i, i + BULK_CHUNK)), inArray(assignments.state, [...from])))
+          .returning({ id: assignments.id });
+        for (const r of rows) moved.add(r.id);
+      }
+      return moved;
     },
 
     async updateAssignment(id, from, patch, at) {
