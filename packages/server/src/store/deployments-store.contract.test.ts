@@ -183,6 +183,21 @@ describe.each(drivers)('the deployments store on $name', (driver) => {
     }
   });
 
+  it('starts a deployment over more hosts than one statement can bind parameters for', async () => {
+    // 9,000 hosts x 8 columns is past PostgreSQL's 65,535 bind parameters: the start must chunk.
+    const tag = `bulk${++n}`;
+    const result = await database.db.execute(
+      `insert into hosts (public_key, hostname, status) select '${tag}-' || g, '${tag}-' || g, 'approved' from generate_series(1, 9000) g returning id`,
+    );
+    const ids = (result as unknown as { rows: Array<{ id: string }> }).rows.map((r) => r.id);
+    const { d, ok } = await started(ids);
+    expect(ok).toBe(true);
+    const rows = await stores.deployments.assignments(d.id);
+    expect(rows).toHaveLength(9_000);
+    expect(new Set(rows.map((r) => r.hostId)).size).toBe(9_000);
+    await database.db.execute(`delete from hosts where hostname like '${tag}-%'`);
+  });
+
   it('stores a signed document once and never replaces it', async () => {
     const h = await newHost();
     const { d } = await started([h.id]);

@@ -135,17 +135,17 @@ export function createDeploymentsStore(db: Db): DeploymentsStore {
         if (planned.length > 0) {
           // One statement allocates every host's next sequence; the row locks it takes serialise
           // concurrent starts touching the same hosts, so no two assignments of a host share one.
-          const sequences = await tx
-            .update(hosts)
-            .set({ assignmentSequence: sql`${hosts.assignmentSequence} + 1` })
-            .where(
-              inArray(
-                hosts.id,
-                planned.map((p) => p.hostId),
-              ),
-            )
-            .returning({ id: hosts.id, sequence: hosts.assignmentSequence });
-          const byHost = new Map(sequences.map((s) => [s.id, s.sequence]));
+          // In chunks: one statement may bind at most 65,535 parameters.
+          const byHost = new Map<string, number>();
+          const hostIds = planned.map((p) => p.hostId);
+          for (let i = 0; i < hostIds.length; i += BULK_CHUNK) {
+            const sequences = await tx
+              .update(hosts)
+              .set({ assignmentSequence: sql`${hosts.assignmentSequence} + 1` })
+              .where(inArray(hosts.id, hostIds.slice(i, i + BULK_CHUNK)))
+              .returning({ id: hosts.id, sequence: hosts.assignmentSequence });
+            for (const s of sequences) byHost.set(s.id, s.sequence);
+          }
           const rows = planned.flatMap((p) => {
             const sequence = byHost.get(p.hostId);
             // A host deleted since planning has no row to update: it gets no assignment.
@@ -164,7 +164,7 @@ export function createDeploymentsStore(db: Db): DeploymentsStore {
                   },
                 ];
           });
-          if (rows.length > 0) await tx.insert(assignments).values(rows);
+          for (let i = 0; i < rows.length; i += BULK_CHUNK) await tx.insert(assignments).values(rows.slice(i, i + BULK_CHUNK));
         }
         return true;
       });
