@@ -42,3 +42,29 @@ export const postgresTest = test.extend<{ databaseUrl: string }>({
     }
   },
 });
+
+/** The databases every storage and whole-system suite runs on: PGlite always, PostgreSQL when present (always in CI). */
+export function databases(): Array<{
+  name: string;
+  open: () => Promise<string | undefined>;
+  drop: (url: string | undefined) => Promise<void>;
+}> {
+  const list: Array<{ name: string; open: () => Promise<string | undefined>; drop: (url: string | undefined) => Promise<void> }> = [
+    { name: 'PGlite', open: async () => undefined, drop: async () => {} },
+  ];
+  if (hasPostgres() || process.env.CI === 'true') {
+    list.push({
+      name: 'PostgreSQL',
+      open: async () => {
+        const admin = postgresAdminUrl();
+        if (!admin) throw new Error('CI=true but no PostgreSQL is available to the tests');
+        return createDatabase(admin);
+      },
+      drop: async (url) => {
+        const admin = postgresAdminUrl();
+        if (admin && url) await dropDatabase(admin, url);
+      },
+    });
+  }
+  return list;
+}

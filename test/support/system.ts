@@ -11,36 +11,10 @@ import { collectPendingUpdates } from '../../packages/agent/src/collectors/updat
 import { enroll } from '../../packages/agent/src/enroll.js';
 import { runCommand } from '../../packages/agent/src/run-command.js';
 import { AgentState } from '../../packages/agent/src/state/agent-state.js';
-import { hasPostgres, postgresAdminUrl } from './pg-available.js';
-import { createDatabase, dropDatabase } from './postgres.js';
+
+export { databases } from './pg-available.js';
 
 export const exec = promisify(execFile);
-
-/** The databases every whole-system suite runs on: PGlite always, PostgreSQL when present (always in CI). */
-export function databases(): Array<{
-  name: string;
-  open: () => Promise<string | undefined>;
-  drop: (url: string | undefined) => Promise<void>;
-}> {
-  const list: Array<{ name: string; open: () => Promise<string | undefined>; drop: (url: string | undefined) => Promise<void> }> = [
-    { name: 'PGlite', open: async () => undefined, drop: async () => {} },
-  ];
-  if (hasPostgres() || process.env.CI === 'true') {
-    list.push({
-      name: 'PostgreSQL',
-      open: async () => {
-        const admin = postgresAdminUrl();
-        if (!admin) throw new Error('CI=true but no PostgreSQL is available to the tests');
-        return createDatabase(admin);
-      },
-      drop: async (url) => {
-        const admin = postgresAdminUrl();
-        if (admin && url) await dropDatabase(admin, url);
-      },
-    });
-  }
-  return list;
-}
 
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));

@@ -11,6 +11,7 @@ import {
   type ServerMessageBodies,
 } from '@brier/protocol';
 import type { Logger } from 'pino';
+import { coalescedRun } from './coalesced-run.js';
 import type { AgentState } from './state/agent-state.js';
 import type { ServerLink } from './transport/server-link.js';
 
@@ -48,8 +49,6 @@ export class InventoryReporter {
   private wantFull = false;
   /** A scan found changes while a report was in flight: scan again once it is answered. */
   private rescanAfterReply = false;
-  private running: Promise<void> | undefined;
-  private again = false;
   private readonly log: Logger;
 
   constructor(private readonly deps: InventoryReporterDeps) {
@@ -66,28 +65,10 @@ export class InventoryReporter {
   }
 
   /** Scans now; concurrent calls coalesce into at most one more scan after the current one. Never rejects. */
-  scan(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          try {
-            await this.scanOnce();
-          } catch (err) {
-            // Callers fire and forget (`void scan()`): a rejection here would crash the agent.
-            this.log.error({ err }, 'inventory report failed');
-          }
-        } while (this.again);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
-  }
+  readonly scan = coalescedRun(
+    () => this.scanOnce(),
+    (err) => this.log.error({ err }, 'inventory report failed'),
+  );
 
   onMessage<K extends keyof ServerMessageBodies>(type: K, body: ServerMessageBodies[K]): void {
     if (type === 'inventory.ack') {

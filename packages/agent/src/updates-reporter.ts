@@ -7,6 +7,7 @@ import {
   type UpdateManager,
 } from '@brier/protocol';
 import type { Logger } from 'pino';
+import { coalescedRun } from './coalesced-run.js';
 import type { ServerLink } from './transport/server-link.js';
 
 export interface PendingUpdatesSnapshot {
@@ -29,8 +30,6 @@ export interface UpdatesReporterDeps {
 export class UpdatesReporter {
   private lastAcked: string | undefined;
   private inFlight: string | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
   private readonly log: Logger;
 
   constructor(private readonly deps: UpdatesReporterDeps) {
@@ -47,23 +46,10 @@ export class UpdatesReporter {
    * Never rejects: a failed check is logged and retried at the next one. A call while a check runs
    * gets one more check after it, since the running one may have read the state before a change.
    */
-  scan(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.scanOnce();
-        } while (this.again);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
-  }
+  readonly scan = coalescedRun(
+    () => this.scanOnce(),
+    (err) => this.log.error({ err }, 'pending-update check failed'),
+  );
 
   onMessage<K extends keyof ServerMessageBodies>(type: K, _body: ServerMessageBodies[K]): void {
     if (type === 'updates.ack' && this.inFlight) {

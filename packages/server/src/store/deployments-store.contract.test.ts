@@ -1,32 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { SignedAssignment } from '@brier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasPostgres, postgresAdminUrl } from '../../../../test/support/pg-available.js';
-import { createDatabase, dropDatabase } from '../../../../test/support/postgres.js';
+import { databases } from '../../../../test/support/pg-available.js';
 import type { DeploymentRow, NewDeploymentEvent, StoredSpec } from '../rollouts/deployments-repository.js';
 import { type Database, openDatabase } from './db.js';
 import { createStores, type Stores } from './index.js';
 
 /** The deployments repository contract, on the embedded PGlite and on a real PostgreSQL. */
-const drivers = [
-  { name: 'PGlite', databaseUrl: async () => undefined, cleanup: async () => {} },
-  ...(hasPostgres() || process.env.CI === 'true'
-    ? [
-        {
-          name: 'PostgreSQL',
-          databaseUrl: async () => {
-            const admin = postgresAdminUrl();
-            if (!admin) throw new Error('CI=true but no PostgreSQL is available to the tests');
-            return createDatabase(admin);
-          },
-          cleanup: async (url: string | undefined) => {
-            const admin = postgresAdminUrl();
-            if (admin && url) await dropDatabase(admin, url);
-          },
-        },
-      ]
-    : []),
-];
+const drivers = databases();
 
 const at = new Date('2026-11-27T10:00:00.000Z');
 const later = (ms: number) => new Date(at.getTime() + ms);
@@ -77,13 +58,13 @@ describe.each(drivers)('the deployments store on $name', (driver) => {
   let n = 0;
 
   beforeAll(async () => {
-    url = await driver.databaseUrl();
+    url = await driver.open();
     database = await openDatabase({ databaseUrl: url });
     stores = createStores(database.db);
   });
   afterAll(async () => {
     await database?.close();
-    await driver.cleanup(url);
+    await driver.drop(url);
   });
 
   async function newHost(groups: string[] = []) {

@@ -1,7 +1,6 @@
 import { inventoryHash, type PackageEntry, type PendingUpdate } from '@brier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasPostgres, postgresAdminUrl } from '../../../../test/support/pg-available.js';
-import { createDatabase, dropDatabase } from '../../../../test/support/postgres.js';
+import { databases } from '../../../../test/support/pg-available.js';
 import { hashPassword } from '../auth/passwords.js';
 import { type Database, openDatabase } from './db.js';
 import { createStores, type Stores } from './index.js';
@@ -10,25 +9,7 @@ import { createStores, type Stores } from './index.js';
  * One contract suite, run against every driver (drizzle's own approach): the embedded PGlite and a
  * real PostgreSQL started by the test run. A behaviour that differs between them is a bug.
  */
-const drivers = [
-  { name: 'PGlite', databaseUrl: async () => undefined, cleanup: async () => {} },
-  ...(hasPostgres() || process.env.CI === 'true'
-    ? [
-        {
-          name: 'PostgreSQL',
-          databaseUrl: async () => {
-            const admin = postgresAdminUrl();
-            if (!admin) throw new Error('CI=true but no PostgreSQL is available to the tests');
-            return createDatabase(admin);
-          },
-          cleanup: async (url: string | undefined) => {
-            const admin = postgresAdminUrl();
-            if (admin && url) await dropDatabase(admin, url);
-          },
-        },
-      ]
-    : []),
-];
+const drivers = databases();
 
 function pkg(name: string, version: string, extra: Partial<PackageEntry> = {}): PackageEntry {
   return { ecosystem: 'dpkg', name, version, arch: 'amd64', source: name, sourceVersion: version, ...extra };
@@ -42,13 +23,13 @@ describe.each(drivers)('the store on $name', (driver) => {
   const at = new Date('2026-11-27T10:00:00Z');
 
   beforeAll(async () => {
-    url = await driver.databaseUrl();
+    url = await driver.open();
     database = await openDatabase({ databaseUrl: url });
     stores = createStores(database.db);
   });
   afterAll(async () => {
     await database?.close();
-    await driver.cleanup(url);
+    await driver.drop(url);
   });
 
   async function newHost(hostname = `host-${++n}`) {
