@@ -12,7 +12,8 @@ const DEPLOYMENT = {
   critical: true,
   emergency: false,
   createdBy: { id: 'u-1', username: 'operator' },
-  approvedBy: 'u-2',
+  approvedBy: { id: 'u-2', username: 'approver' },
+  startAt: '2026-03-02T10:04:00.000Z',
   createdAt: '2026-03-02T10:00:00.123Z',
   startedAt: '2026-03-02T10:05:00.000Z',
   finishedAt: null,
@@ -101,6 +102,8 @@ describe('brier deploy create', () => {
       'rpm',
       '--deadline-hours',
       '4',
+      '--start-at',
+      '2026-12-01T22:00:00+01:00',
     ]);
     expect(code).toBe(0);
     expect(api.requests[0]?.body).toEqual({
@@ -110,6 +113,7 @@ describe('brier deploy create', () => {
       emergency: true,
       ecosystem: 'rpm',
       deadlineHours: 4,
+      startAt: '2026-12-01T22:00:00+01:00',
     });
   });
 
@@ -146,6 +150,9 @@ describe('brier deploy create', () => {
       [...CREATE, '--reboot', 'sometimes'],
       [...CREATE, '--ecosystem', 'pip'],
       [...CREATE, '--deadline-hours', '0'],
+      [...CREATE, '--start-at', 'tomorrow'],
+      [...CREATE, '--start-at', '2026-12-01 22:00'],
+      [...CREATE, '--start-at', '2026-13-45T99:00:00Z'],
       [...CREATE, 'extra'],
     ]) {
       const { code, stderr } = await cli(args);
@@ -213,6 +220,8 @@ describe('brier deploy show and list', () => {
     expect(rawControls(stdout)).toEqual([]);
     expect(stdout).toContain('openssl\\x1b[31m fix\\u202e');
     expect(stdout).toMatch(/^Created +2026-03-02T10:00:00Z by operator$/m);
+    expect(stdout).toMatch(/^Approved by +approver$/m);
+    expect(stdout).toMatch(/^Starts at +2026-03-02T10:04:00Z$/m);
     expect(stdout).toMatch(/^Packages +openssl=3\.0\.13-1~deb12u1, curl$/m);
     expect(stdout).toMatch(/^WAVE +NAME +STATE +HOSTS +COUNTS$/m);
     expect(stdout).toMatch(/^0 +pilot +passed +1 +succeeded 1$/m);
@@ -235,7 +244,7 @@ describe('brier deploy show and list', () => {
     expect(api.requests[0]?.rawUrl).toBe('/api/v1/deployments?state=running&limit=5&offset=10');
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID +NAME +STATE +CREATED +BY +APPROVED BY$/);
-    expect(lines[1]).toMatch(new RegExp(`^${ID} +openssl\\\\x1b\\[31m fix\\\\u202e +running +2026-03-02T10:00:00Z +operator +u-2$`));
+    expect(lines[1]).toMatch(new RegExp(`^${ID} +openssl\\\\x1b\\[31m fix\\\\u202e +running +2026-03-02T10:00:00Z +operator +approver$`));
     expect(lines[2]).toBe('1 of 12');
     expect(rawControls(stdout)).toEqual([]);
   });

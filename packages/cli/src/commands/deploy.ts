@@ -28,8 +28,10 @@ export interface DeploymentView {
   emergency: boolean;
   /** The server sends {id, username}; older servers sent the bare name. */
   createdBy: { id: string; username: string } | string;
-  approvedBy: string | null;
+  /** {id, username}; servers before the schedule change sent the bare user id. */
+  approvedBy: { id: string; username: string } | string | null;
   createdAt: string;
+  startAt?: string | null;
   startedAt: string | null;
   finishedAt: string | null;
   packages?: Array<{ name: string; version: string | null }>;
@@ -58,7 +60,8 @@ Run 'brier deploy <command> --help' for its options.
 
 const createUsage = `Usage: brier deploy create --name NAME --packages PKG[=VERSION][,PKG…] (--hosts ID[,ID…] | --groups G[,G…])
                            [--waves SPEC] [--bake-minutes N] [--threshold RATE] [--critical] [--emergency]
-                           [--reboot never|if-required|always] [--deadline-hours N] [--ecosystem dpkg|rpm|apk] [--json]
+                           [--reboot never|if-required|always] [--deadline-hours N] [--start-at TIME]
+                           [--ecosystem dpkg|rpm|apk] [--json]
 
 Draft a deployment and submit it. A small, non-critical one is approved at once; a critical,
 emergency or large one waits for a second person (brier deploy approve).
@@ -77,6 +80,8 @@ Options:
   --emergency          Needs approval; ignores maintenance windows and bake times
   --reboot POLICY      never (default), if-required or always
   --deadline-hours N   Work not done by then is reported expired
+  --start-at TIME      Do not start before TIME (RFC 3339, e.g. 2026-12-01T22:00:00Z); it waits
+                       as 'scheduled' once approved
   --ecosystem E        Package ecosystem of the names (default dpkg)
 ${SERVER_JSON_HELP}
 `;
@@ -130,13 +135,16 @@ function person(p: DeploymentView['createdBy'] | undefined): string {
   return cell(p);
 }
 
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
+
 function renderDeployment(d: DeploymentView): string {
   const fields = formatFields([
     ['ID', cell(d.id)],
     ['Name', cell(d.name)],
     ['State', cell(d.stateReason ? `${d.state} (${d.stateReason})` : d.state)],
     ['Created', `${timestamp(d.createdAt)} by ${person(d.createdBy)}`],
-    ['Approved by', d.approvedBy ? cell(d.approvedBy) : '-'],
+    ['Approved by', d.approvedBy ? person(d.approvedBy) : '-'],
+    ...(d.startAt ? ([['Starts at', timestamp(d.startAt)]] as [string, string][]) : []),
     ['Packages', cell((d.packages ?? []).map((p) => (p.version ? `${p.name}=${p.version}` : p.name)).join(', '))],
     [
       'Summary',
@@ -185,6 +193,7 @@ const create = withParsedArgs(
       emergency: { type: 'boolean' },
       reboot: { type: 'string' },
       'deadline-hours': { type: 'string' },
+      'start-at': { type: 'string' },
       ecosystem: { type: 'string' },
     },
   },
@@ -200,6 +209,12 @@ const create = withParsedArgs(
     if (hostIds.length === 0 && groups.length === 0) throw new UsageError('give --hosts or --groups (or both)', createUsage);
     const waves = parseWaves(values.waves, intOption('bake-minutes', values['bake-minutes'], createUsage), parseRate(values.threshold));
     const deadlineHours = intOption('deadline-hours', values['deadline-hours'], createUsage, 1);
+    const startAt = values['start-at'];
+    if (startAt !== undefined && !(RFC3339.test(startAt) && !Number.isNaN(Date.parse(startAt))))
+      throw new UsageError(
+        `--start-at must be an RFC 3339 time with a zone, e.g. 2026-12-01T22:00:00Z (got ${JSON.stringify(startAt)})`,
+        createUsage,
+      );
     const body = {
       name: values.name,
       packages,
@@ -212,6 +227,7 @@ const create = withParsedArgs(
         : {}),
       ...(values.ecosystem ? { ecosystem: choiceOption('ecosystem', values.ecosystem, ['dpkg', 'rpm', 'apk'] as const, createUsage) } : {}),
       ...(deadlineHours !== undefined ? { deadlineHours } : {}),
+      ...(startAt !== undefined ? { startAt } : {}),
     };
     const { client } = await ctx.session(values.server);
     const created = await client.post<DeploymentView>('/deployments', body);
@@ -237,7 +253,7 @@ const list = listSubcommand<DeploymentView, { state: { type: 'string' }; limit: 
     cell(d.state),
     timestamp(d.createdAt),
     person(d.createdBy),
-    d.approvedBy ? cell(d.approvedBy) : '-',
+    d.approvedBy ? person(d.approvedBy) : '-',
   ],
   showTotal: true,
 });

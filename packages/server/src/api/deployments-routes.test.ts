@@ -12,7 +12,8 @@ interface DeploymentDetail {
   critical: boolean;
   emergency: boolean;
   createdBy: { id: string; username: string };
-  approvedBy: string | null;
+  approvedBy: { id: string; username: string } | null;
+  startAt: string | null;
   postmortem: string | null;
   packages: Array<{ name: string; version: string | null }>;
   waves: Array<{ index: number; name: string; state: string; hostCount: number; counts: Record<string, number> }>;
@@ -218,7 +219,7 @@ describe('deployments routes', () => {
       expect(ok.statusCode, ok.body).toBe(200);
       const approved = ok.json<DeploymentDetail>();
       expect(approved.state).toBe('approved');
-      expect(approved.approvedBy).toBeTruthy();
+      expect(approved.approvedBy?.username).toBe('approver2');
       expect(approved.stateReason).toContain('approver2');
 
       expectProblem(await call('POST', `/api/v1/deployments/${d.id}/approve`, tokens.approver2), 409, 'conflict');
@@ -365,6 +366,14 @@ describe('deployments routes', () => {
       await expectRefused(small({ packages: [] }), 'no packages');
       await expectRefused(small({ rebootPolicy: 'sometimes' }), 'reboot policy');
       await expectRefused(small({ deadlineHours: 0 }), 'deadline 0');
+      await expectRefused(small({ startAt: 'tomorrow' }), 'start time not RFC 3339');
+      await expectRefused(small({ startAt: '2001-01-01T00:00:00Z' }), 'start time in the past');
+    });
+
+    it('accepts a start time and shows it, still approved until the engine schedules it', async () => {
+      const startAt = new Date(Date.now() + 3 * 3_600_000).toISOString();
+      const d = created(await create(small({ startAt })));
+      expect(d).toMatchObject({ state: 'approved', startAt });
     });
 
     it('refuses a body over 1 MiB with 413', async () => {

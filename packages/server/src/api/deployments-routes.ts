@@ -46,6 +46,8 @@ const CreateBody = Type.Object(
     ),
     rebootPolicy: Type.Optional(Type.Union([Type.Literal('never'), Type.Literal('if-required'), Type.Literal('always')])),
     deadlineHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 90 })),
+    /** RFC 3339 instant with an offset; the deployment does not start before it. */
+    startAt: Type.Optional(Type.String({ format: 'date-time', maxLength: 64 })),
   },
   { additionalProperties: false },
 );
@@ -78,7 +80,9 @@ const DeploymentSummary = Type.Object({
   critical: Type.Boolean(),
   emergency: Type.Boolean(),
   createdBy: Person,
+  approvedBy: Type.Union([Person, Type.Null()]),
   createdAt: DateTime,
+  startAt: NullableDateTime,
   startedAt: NullableDateTime,
   finishedAt: NullableDateTime,
 });
@@ -86,7 +90,6 @@ const DeploymentSummary = Type.Object({
 const DeploymentDetail = Type.Intersect([
   DeploymentSummary,
   Type.Object({
-    approvedBy: Type.Union([Type.String(), Type.Null()]),
     deadlineAt: NullableDateTime,
     ecosystem: Type.String(),
     rebootPolicy: Type.String(),
@@ -166,7 +169,12 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         response: { 201: DeploymentDetail, 409: Problem, ...authErrors },
       },
     },
-    async (request, reply) => reply.code(201).send(await deployments.create(actorOf(request), request.body)),
+    async (request, reply) => {
+      const { startAt, ...rest } = request.body;
+      return reply
+        .code(201)
+        .send(await deployments.create(actorOf(request), { ...rest, ...(startAt === undefined ? {} : { startAt: new Date(startAt) }) }));
+    },
   );
 
   app.get(

@@ -32,8 +32,12 @@ export interface DeploymentRow {
   createdBy: string;
   createdByName: string;
   approvedBy: string | null;
+  /** The approver's username when approved (users may be renamed or deleted later). */
+  approvedByName: string | null;
   approvedAt: Date | null;
   createdAt: Date;
+  /** Not started before this instant; null: as soon as approved. */
+  startAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
   deadlineAt: Date | null;
@@ -112,7 +116,7 @@ export interface MaintenanceWindowRow extends MaintenanceWindow {
 }
 
 export type DeploymentPatch = Partial<
-  Pick<DeploymentRow, 'stateReason' | 'approvedBy' | 'approvedAt' | 'startedAt' | 'finishedAt' | 'postmortem'>
+  Pick<DeploymentRow, 'stateReason' | 'approvedBy' | 'approvedByName' | 'approvedAt' | 'startedAt' | 'finishedAt' | 'postmortem'>
 >;
 
 export type WavePatch = Partial<Pick<WaveRow, 'startedAt' | 'settledAt' | 'passedAt' | 'haltedReason'>>;

@@ -163,11 +163,45 @@ describe('the deployments service', () => {
     const approver = user('approver');
     const approved = await h.service.approve(approver, d.id);
     expect(approved.state).toBe('approved');
-    expect(approved.approvedBy).toBe(approver.id);
+    expect(approved.approvedBy).toEqual({ id: approver.id, username: approver.username });
     const again = await rejection(h.service.approve(user('approver'), d.id));
     expect(again.code).toBe('conflict');
     const audit = await stores.audit.list({ limit: 200, offset: 0 });
     expect(audit.items.some((e) => e.action === 'deployment.approve' && e.target === d.id && e.actor === approver.username)).toBe(true);
+  });
+
+  it('holds a deployment with a start time as scheduled, and starts it on the first tick at or after that time', async () => {
+    const hosts = await newHosts(1);
+    const startAt = new Date(START.getTime() + 2 * HOUR);
+    const d = await h.service.create(operator(), basic(hosts, { startAt }));
+    expect(d.startAt).toEqual(startAt);
+    await h.service.tick();
+    const scheduled = await h.service.get(d.id);
+    expect(scheduled.state).toBe('scheduled');
+    expect(scheduled.stateReason).toBe(`scheduled to start at ${startAt.toISOString()}`);
+    h.advance(2 * HOUR - MINUTE);
+    await h.service.tick();
+    expect((await h.service.get(d.id)).state).toBe('scheduled');
+    h.advance(MINUTE);
+    await h.service.tick();
+    const started = await h.service.get(d.id);
+    expect(started.state).toBe('running');
+    expect(started.startedAt).toEqual(startAt);
+    expect(started.timeline.entries.filter((e) => e.kind === 'deployment').map((e) => e.title)).toEqual([
+      'created → approved',
+      'approved → scheduled',
+      'scheduled → running',
+    ]);
+  });
+
+  it('refuses a start time in the past or more than a year ahead, and creates nothing', async () => {
+    const hosts = await newHosts(1);
+    const before = (await h.service.list({ limit: 500, offset: 0 })).total;
+    const past = await rejection(h.service.create(operator(), basic(hosts, { startAt: new Date(START.getTime() - MINUTE) })));
+    expect(past.message).toContain('schedule.startAt must be in the future');
+    const far = await rejection(h.service.create(operator(), basic(hosts, { startAt: new Date(START.getTime() + 400 * 24 * HOUR) })));
+    expect(far.message).toContain('schedule.startAt must be within a year');
+    expect((await h.service.list({ limit: 500, offset: 0 })).total).toBe(before);
   });
 
   it('requires approval when a deployment targets more hosts than the threshold', async () => {

@@ -62,6 +62,8 @@ export interface CreateDeploymentInput {
   rebootPolicy?: WireRebootPolicy | 'if_required' | undefined;
   /** Hours from creation after which nothing more is offered and unrun work expires. */
   deadlineHours?: number | undefined;
+  /** Do not start before this instant (it must be in the future); the hosts' windows may delay work further. */
+  startAt?: Date | undefined;
 }
 
 export interface CreateWindowInput {
@@ -122,8 +124,10 @@ export interface DeploymentView {
   critical: boolean;
   emergency: boolean;
   createdBy: { id: string; username: string };
-  approvedBy: string | null;
+  approvedBy: { id: string; username: string } | null;
   createdAt: Date;
+  /** The operator's scheduled start, if any. */
+  startAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
   deadlineAt: Date | null;
@@ -145,7 +149,9 @@ export interface DeploymentListItem {
   critical: boolean;
   emergency: boolean;
   createdBy: { id: string; username: string };
+  approvedBy: { id: string; username: string } | null;
   createdAt: Date;
+  startAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
   hostCount: number;
@@ -370,7 +376,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       emergency: input.emergency === true,
       deadline: input.deadlineHours === undefined ? null : new Date(at.getTime() + input.deadlineHours * HOUR_MS),
       rebootPolicy: domainRebootPolicy(rebootPolicy),
-      schedule: {},
+      schedule: input.startAt === undefined ? {} : { startAt: input.startAt },
       createdBy: actor.id,
     };
     check(validateSpec(spec, at));
@@ -412,8 +418,10 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         createdBy: actor.id,
         createdByName: actor.username,
         approvedBy: null,
+        approvedByName: null,
         approvedAt: null,
         createdAt: at,
+        startAt: spec.schedule.startAt ?? null,
         startedAt: null,
         finishedAt: null,
         deadlineAt: spec.deadline,
@@ -450,7 +458,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       d.id,
       d.state,
       result.state,
-      { stateReason: reason, approvedBy: actor.id, approvedAt: at },
+      { stateReason: reason, approvedBy: actor.id, approvedByName: actor.username, approvedAt: at },
       event(actor.username, d.state, result.state, reason),
     );
     if (!done) throw new BrierError('conflict', 'the deployment changed meanwhile; reload and try again');
@@ -552,8 +560,9 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       critical: d.critical,
       emergency: d.emergency,
       createdBy: { id: d.createdBy, username: d.createdByName },
-      approvedBy: d.approvedBy,
+      approvedBy: d.approvedBy === null ? null : { id: d.approvedBy, username: d.approvedByName ?? d.approvedBy },
       createdAt: d.createdAt,
+      startAt: d.startAt,
       startedAt: d.startedAt,
       finishedAt: d.finishedAt,
       deadlineAt: d.deadlineAt,
@@ -603,7 +612,9 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       critical: d.critical,
       emergency: d.emergency,
       createdBy: { id: d.createdBy, username: d.createdByName },
+      approvedBy: d.approvedBy === null ? null : { id: d.approvedBy, username: d.approvedByName ?? d.approvedBy },
       createdAt: d.createdAt,
+      startAt: d.startAt,
       startedAt: d.startedAt,
       finishedAt: d.finishedAt,
       hostCount: d.spec.hostIds.length,
@@ -623,6 +634,22 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       reason,
       detail: { wave: w.index, waveName: w.name, event: what },
     };
+  }
+
+  async function scheduleDeployment(d: DeploymentRow, startAt: Date): Promise<void> {
+    const result = check(transition(d.state, { type: 'schedule', startAt }));
+    const at = now();
+    const done = await store.transition(
+      d.id,
+      d.state,
+      result.state,
+      { stateReason: result.reason },
+      event(null, d.state, result.state, result.reason),
+    );
+    if (done) {
+      changed(d.id);
+      await auditTransition(ENGINE, d, 'schedule', result.state, result.reason, at);
+    }
   }
 
   async function startDeployment(d: DeploymentRow): Promise<void> {
@@ -916,9 +943,16 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
 
   async function tickOnce(): Promise<void> {
     await expireSweep();
-    for (const id of await store.idsInStates(['approved'])) {
+    // An approved deployment with a start time still ahead becomes scheduled (recorded, visible);
+    // a scheduled one starts once its time has come.
+    for (const id of await store.idsInStates(['approved', 'scheduled'])) {
       const d = await store.get(id);
-      if (d?.state === 'approved') await startDeployment(d);
+      if (d?.state !== 'approved' && d?.state !== 'scheduled') continue;
+      if (d.startAt !== null && d.startAt.getTime() > now().getTime()) {
+        if (d.state === 'approved') await scheduleDeployment(d, d.startAt);
+      } else {
+        await startDeployment(d);
+      }
     }
     for (const id of await store.idsInStates(['running', 'paused'])) {
       const d = await store.get(id);

@@ -87,6 +87,9 @@ export function validateSpec(spec: DeploymentSpec, now: Date): Result<Deployment
   if (spec.deadline !== null && !(spec.deadline.getTime() > now.getTime())) problems.push('deadline must be in the future');
   const startAt = spec.schedule.startAt;
   if (startAt !== undefined && Number.isNaN(startAt.getTime())) problems.push('schedule.startAt is not a valid instant');
+  else if (startAt !== undefined && !(startAt.getTime() > now.getTime())) problems.push('schedule.startAt must be in the future');
+  else if (startAt !== undefined && startAt.getTime() > now.getTime() + 366 * 24 * 3_600_000)
+    problems.push('schedule.startAt must be within a year');
   if (startAt !== undefined && spec.deadline !== null && !(startAt.getTime() < spec.deadline.getTime()))
     problems.push('schedule.startAt must be before the deadline');
 

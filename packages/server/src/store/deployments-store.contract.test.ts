@@ -33,8 +33,10 @@ function newRow(name: string, state: DeploymentRow['state'] = 'approved'): Omit<
     createdBy: randomUUID(),
     createdByName: 'alice',
     approvedBy: null,
+    approvedByName: null,
     approvedAt: null,
     createdAt: at,
+    startAt: null,
     startedAt: null,
     finishedAt: null,
     deadlineAt: null,
@@ -118,12 +120,12 @@ describe.each(drivers)('the deployments store on $name', (driver) => {
         d.id,
         'awaiting_approval',
         'approved',
-        { approvedBy: approver, approvedAt: at },
+        { approvedBy: approver, approvedByName: 'bob', approvedAt: at },
         ev('approved', 'awaiting_approval'),
       ),
     ).toBe(true);
     expect(await stores.deployments.transition(d.id, 'awaiting_approval', 'approved', {}, ev('approved', 'awaiting_approval'))).toBe(false);
-    expect(await stores.deployments.get(d.id)).toMatchObject({ state: 'approved', approvedBy: approver });
+    expect(await stores.deployments.get(d.id)).toMatchObject({ state: 'approved', approvedBy: approver, approvedByName: 'bob' });
     expect(await stores.deployments.events(d.id)).toHaveLength(2);
   });
 

@@ -197,8 +197,11 @@ export const deployments = pgTable(
     createdBy: uuid('created_by').notNull(),
     createdByName: text('created_by_name').notNull(),
     approvedBy: uuid('approved_by'),
+    approvedByName: text('approved_by_name'),
     approvedAt: ts('approved_at'),
     createdAt: ts('created_at').notNull(),
+    /** Not started before this instant (an operator's schedule); null: as soon as approved. */
+    startAt: ts('start_at'),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
     deadlineAt: ts('deadline_at'),
