@@ -19,6 +19,7 @@ import { patchesCommand } from './commands/patches.js';
 import { softwareCommand } from './commands/software.js';
 import { tokensCommand } from './commands/tokens.js';
 import { usersCommand } from './commands/users.js';
+import { vercmpCommand } from './commands/vercmp.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { escapeControl } from './output.js';
 import { resolveSession } from './resolve-session.js';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   tokensCommand,
   apiTokensCommand,
   usersCommand,
+  vercmpCommand,
 ];
 
 const nameWidth = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -7,3 +7,4 @@ export * from './messages.js';
 export * from './package-grammar.js';
 export * from './signing.js';
 export * from './updates.js';
+export * from './version/index.js';
