@@ -16,6 +16,7 @@ import { createMetrics } from './api/metrics.js';
 import { patchesRoutes } from './api/patches-routes.js';
 import { registerProblemHandler } from './api/problem.js';
 import { systemRoutes } from './api/system-routes.js';
+import { vulnsRoutes } from './api/vulns-routes.js';
 import { windowsRoutes } from './api/windows-routes.js';
 import { createAuthService } from './auth/auth-service.js';
 import { createEnrollmentService } from './auth/enrollment-service.js';
@@ -30,6 +31,8 @@ import { createPatchesService } from './patches/patches-service.js';
 import { createDeploymentsService } from './rollouts/deployments-service.js';
 import type { Services } from './services.js';
 import { createStores, type Database } from './store/index.js';
+import { detectFeedKind, readFeed } from './vulns/feeds/index.js';
+import { createVulnsService } from './vulns/vulns-service.js';
 
 export const VERSION = '0.1.0';
 
@@ -78,7 +81,13 @@ export async function buildServer(deps: BuildServerDeps) {
 
   const stores = createStores(database.db);
   const metrics = createMetrics();
-  const inventory = createInventoryService({ inventory: stores.inventory, now, onIngested: metrics.inventoryIngested });
+  // Matching follows inventory changes; the service is created below, the hook reaches it late-bound.
+  const inventory = createInventoryService({
+    inventory: stores.inventory,
+    now,
+    onIngested: metrics.inventoryIngested,
+    onChanged: (hostId) => vulns.inventoryChanged(hostId),
+  });
   const patches = createPatchesService({
     patches: stores.patches,
     hostExists: async (id) => (await stores.hosts.get(id)) !== undefined,
@@ -109,6 +118,7 @@ export async function buildServer(deps: BuildServerDeps) {
     now,
     config: { approvalHostThreshold: config.approvalHostThreshold, assignmentTtlHours: config.assignmentTtlHours },
   });
+  const vulns = createVulnsService({ store: stores.vulns, audit: stores.audit, now, logger, readFeed, detectFeedKind });
   const services: Services = {
     config,
     now,
@@ -120,6 +130,7 @@ export async function buildServer(deps: BuildServerDeps) {
     inventory,
     patches,
     deployments,
+    vulns,
     audit: stores.audit,
     gateway,
     metrics,
@@ -159,6 +170,7 @@ export async function buildServer(deps: BuildServerDeps) {
       await api.register(deploymentsRoutes, { services });
       await api.register(windowsRoutes, { services });
       await api.register(auditRoutes, { services });
+      await api.register(vulnsRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

@@ -31,6 +31,8 @@ async function main() {
   // The rollout engine advances on this tick and on every agent report.
   const jobs = createJobs(logger);
   jobs.schedule('rollouts.tick', '*/5 * * * * *', () => app.services.deployments.tick());
+  // Scheduled vulnerability feeds (brier vulns feeds add): each runs when its own cron fired.
+  jobs.schedule('vulns.feeds', '0 * * * * *', () => app.services.vulns.runDueFeeds());
 
   let stopping = false;
   const stop = async (signal: string) => {

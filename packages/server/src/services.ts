@@ -10,6 +10,7 @@ import type { InventoryService } from './inventory/inventory-service.js';
 import type { PatchesService } from './patches/patches-service.js';
 import type { DeploymentsService } from './rollouts/deployments-service.js';
 import type { Database } from './store/index.js';
+import type { VulnsService } from './vulns/vulns-service.js';
 
 /** Everything the transport layers (api/, gateway/) call, built once per server by buildServer. */
 export interface Services {
@@ -23,6 +24,7 @@ export interface Services {
   inventory: InventoryService;
   patches: PatchesService;
   deployments: DeploymentsService;
+  vulns: VulnsService;
   audit: AuditStore;
   gateway: AgentGateway;
   metrics: Metrics;

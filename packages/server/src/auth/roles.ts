@@ -16,6 +16,11 @@ export const PERMISSIONS = {
   /** The second pair of eyes on critical, emergency and large changes (never one's own). */
   'deployments:approve': ['admin', 'approver'],
   'groups:manage': ['admin', 'operator'],
+  'vulns:read': ['admin', 'approver', 'operator', 'viewer'],
+  /** Import feeds, set risk tiers of hosts and groups. */
+  'vulns:manage': ['admin', 'operator'],
+  /** Server-wide settings: the SLA matrix, scheduled feeds (the server fetches what they name). */
+  'settings:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

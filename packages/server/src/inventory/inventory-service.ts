@@ -14,6 +14,8 @@ export interface InventoryServiceDeps {
   now: () => Date;
   /** Counts ingested package rows by mode, for /metrics. */
   onIngested?: (mode: 'full' | 'delta', packages: number) => void;
+  /** Called after a host's inventory changed (vulnerability matching follows it). */
+  onChanged?: (hostId: string) => void;
 }
 
 export interface IngestResult {
@@ -44,6 +46,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       if (hash !== claimedHash) throw new BrierError('inventory_hash_mismatch', 'snapshot does not hash to the claimed value');
       const result = await deps.inventory.replace(hostId, unique, hash, facts, deps.now());
       deps.onIngested?.('full', unique.length);
+      if (result.added + result.removed > 0 || facts !== undefined) deps.onChanged?.(hostId);
       return { hash, mode: 'full', ...result };
     },
 
@@ -59,6 +62,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       );
       if (result === 'mismatch') throw new BrierError('inventory_hash_mismatch', 'delta does not apply to the inventory the server holds');
       deps.onIngested?.('delta', delta.upsert.length + delta.remove.length);
+      deps.onChanged?.(hostId);
       return { hash: delta.hash, mode: 'delta', ...result };
     },
 

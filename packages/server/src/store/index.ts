@@ -3,6 +3,7 @@ import type { AccessTokensStore, EnrollmentTokensStore, UsersStore } from '../au
 import type { InventoryStore } from '../hosts/types.js';
 import type { PatchesStore } from '../patches/types.js';
 import type { DeploymentsStore } from '../rollouts/deployments-repository.js';
+import type { VulnsStore } from '../vulns/vulns-repository.js';
 import { createAccessTokensStore } from './access-tokens-store.js';
 import { createAuditStore } from './audit-store.js';
 import type { Db } from './db.js';
@@ -12,6 +13,7 @@ import { createHostsStore, type HostsStoreWithEnrollment } from './hosts-store.j
 import { createInventoryStore } from './inventory-store.js';
 import { createPatchesStore } from './patches-store.js';
 import { createUsersStore } from './users-store.js';
+import { createVulnsStore } from './vulns-store.js';
 
 export interface Stores {
   users: UsersStore;
@@ -22,6 +24,7 @@ export interface Stores {
   audit: AuditStore;
   patches: PatchesStore;
   deployments: DeploymentsStore;
+  vulns: VulnsStore;
 }
 
 export function createStores(db: Db): Stores {
@@ -34,6 +37,7 @@ export function createStores(db: Db): Stores {
     audit: createAuditStore(db),
     patches: createPatchesStore(db),
     deployments: createDeploymentsStore(db),
+    vulns: createVulnsStore(db),
   };
 }
 

@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -298,4 +299,164 @@ export const maintenanceWindows = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('maintenance_windows_group_idx').on(t.groupName)],
+);
+
+// ------------------------------------------------------------------ vulnerabilities
+
+/** One vulnerability record of one feed (OSV or the Debian Security Tracker), as last imported. */
+export const vulnAdvisories = pgTable(
+  'vuln_advisories',
+  {
+    source: text('source').notNull(),
+    id: text('id').notNull(),
+    aliases: jsonb('aliases').notNull(),
+    modified: ts('modified').notNull(),
+    published: ts('published'),
+    withdrawn: ts('withdrawn'),
+    summary: text('summary'),
+    /** Scored at import: critical/high/medium/low, or 'unknown' when the record rates nothing. */
+    severity: text('severity').notNull(),
+    severityScore: doublePrecision('severity_score'),
+    /** Which input decided the severity (CVSS_V4, CVSS_V3, DEBIAN_URGENCY, ...), shown with it. */
+    severitySource: text('severity_source').notNull(),
+    severityDetail: text('severity_detail').notNull(),
+    /** sha256 of the normalised record: a re-import of identical content changes nothing. */
+    contentHash: text('content_hash').notNull(),
+    importedAt: ts('imported_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.id] }), index('vuln_advisories_severity_idx').on(t.severity)],
+);
+
+/** One affected package of an advisory; `name` is a source package where `keyed_by` says so. */
+export const vulnAffected = pgTable(
+  'vuln_affected',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    source: text('source').notNull(),
+    advisoryId: text('advisory_id').notNull(),
+    ecosystem: text('ecosystem').notNull(),
+    name: text('name').notNull(),
+    keyedBy: text('keyed_by').notNull(),
+    ranges: jsonb('ranges').notNull(),
+    versions: jsonb('versions').notNull(),
+    endOfLife: boolean('end_of_life').notNull().default(false),
+  },
+  (t) => [index('vuln_affected_advisory_idx').on(t.source, t.advisoryId), index('vuln_affected_name_idx').on(t.name)],
+);
+
+/**
+ * A catalogue entry matched against an advisory under one OS ecosystem (`Debian:12`): the matcher's
+ * output, from which host findings are derived with one join. Recomputed per software entry when
+ * inventory brings new entries, per advisory when a feed changes.
+ */
+export const vulnMatches = pgTable(
+  'vuln_matches',
+  {
+    softwareId: bigint('software_id', { mode: 'number' })
+      .notNull()
+      .references(() => software.id, { onDelete: 'cascade' }),
+    osEcosystem: text('os_ecosystem').notNull(),
+    source: text('source').notNull(),
+    advisoryId: text('advisory_id').notNull(),
+    fixedVersion: text('fixed_version'),
+    explanation: jsonb('explanation').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.softwareId, t.osEcosystem, t.source, t.advisoryId] }),
+    index('vuln_matches_advisory_idx').on(t.source, t.advisoryId),
+  ],
+);
+
+/** Which catalogue entries the matcher has seen, per OS ecosystem (new entries are matched on ingest). */
+export const vulnMatched = pgTable(
+  'vuln_matched',
+  {
+    softwareId: bigint('software_id', { mode: 'number' })
+      .notNull()
+      .references(() => software.id, { onDelete: 'cascade' }),
+    osEcosystem: text('os_ecosystem').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.softwareId, t.osEcosystem] })],
+);
+
+/**
+ * A host exposed to an advisory through one installed package. Open while `closed_at` is null;
+ * closed as 'remediated' (the package moved past the fix or went away), 'withdrawn' (the record was
+ * withdrawn) or 'host-removed'. A finding that comes back after being closed is reopened with a new
+ * first-seen time, so time-to-remediate counts each exposure once.
+ */
+export const vulnFindings = pgTable(
+  'vuln_findings',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    source: text('source').notNull(),
+    advisoryId: text('advisory_id').notNull(),
+    packageName: text('package_name').notNull(),
+    installedVersion: text('installed_version').notNull(),
+    fixedVersion: text('fixed_version'),
+    severity: text('severity').notNull(),
+    riskTier: integer('risk_tier').notNull(),
+    firstSeenAt: ts('first_seen_at').notNull(),
+    dueAt: ts('due_at').notNull(),
+    lastMatchedAt: ts('last_matched_at').notNull(),
+    closedAt: ts('closed_at'),
+    closedReason: text('closed_reason'),
+    explanation: jsonb('explanation').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.hostId, t.source, t.advisoryId, t.packageName] }),
+    index('vuln_findings_advisory_idx').on(t.source, t.advisoryId),
+    index('vuln_findings_open_due_idx').on(t.closedAt, t.dueAt),
+  ],
+);
+
+/** Risk tier (1-5, 5 most important) and site of a host; absent: the group's tier, else the default. */
+export const hostAttributes = pgTable('host_attributes', {
+  hostId: uuid('host_id')
+    .primaryKey()
+    .references(() => hosts.id, { onDelete: 'cascade' }),
+  riskTier: integer('risk_tier'),
+  site: text('site'),
+});
+
+/** Risk tier of a host group: a host in several groups takes the highest. */
+export const groupTiers = pgTable('group_tiers', {
+  groupName: text('group_name').primaryKey(),
+  riskTier: integer('risk_tier').notNull(),
+});
+
+/** Small server-wide settings edited through the API (the SLA matrix), as JSON by key. */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+  updatedBy: text('updated_by'),
+});
+
+/** A feed Brier imports on a schedule (cron in the server's time zone). */
+export const vulnFeeds = pgTable('vuln_feeds', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  kind: text('kind').notNull(),
+  location: text('location').notNull(),
+  cron: text('cron').notNull(),
+  lastRunAt: ts('last_run_at'),
+  createdAt: ts('created_at').notNull(),
+});
+
+/** One import run: where from, when, what it counted, and the error that stopped it if any. */
+export const vulnImports = pgTable(
+  'vuln_imports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind').notNull(),
+    location: text('location').notNull(),
+    actor: text('actor').notNull(),
+    startedAt: ts('started_at').notNull(),
+    finishedAt: ts('finished_at'),
+    counts: jsonb('counts').notNull(),
+    error: text('error'),
+  },
+  (t) => [index('vuln_imports_started_idx').on(t.startedAt)],
 );
