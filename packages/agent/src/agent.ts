@@ -3,6 +3,7 @@ import type { BrierError, Ecosystem } from '@brier/protocol';
 import type { Logger } from 'pino';
 import type { PackageExecutor } from './executors/package-executor.js';
 import { type Inventory, InventoryReporter } from './inventory-reporter.js';
+import type { Rebooter } from './reboot/rebooter.js';
 import type { AgentState, Identity } from './state/agent-state.js';
 import { LEDGER_FILE, Ledger } from './state/ledger.js';
 import { ServerLink } from './transport/server-link.js';
@@ -35,6 +36,13 @@ export interface AgentDeps {
   ledger?: Ledger;
   /** Waits between busy attempts of a run (tests inject a fast one). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Restarts the host as assignments' rebootPolicy asks. Default none: the policy is only logged and
+   * the host is never restarted (tests and embedded agents). main.ts passes the platform's rebooter.
+   */
+  rebooter?: Rebooter;
+  /** Delay between scheduling a restart and the restart; default WorkRunner's DEFAULT_REBOOT_DELAY_SECONDS. */
+  rebootDelaySeconds?: number;
 }
 
 /**
@@ -86,6 +94,8 @@ export function buildAgent(deps: AgentDeps) {
     // New versions reach the server as an inventory delta; pending updates shrink too.
     afterRun: () => Promise.all([reporter.scan(), updatesReporter.scan()]),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.rebooter ? { rebooter: deps.rebooter } : {}),
+    ...(deps.rebootDelaySeconds !== undefined ? { rebootDelaySeconds: deps.rebootDelaySeconds } : {}),
   });
   let cancel: (() => void) | undefined;
 

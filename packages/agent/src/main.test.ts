@@ -61,7 +61,13 @@ function tempDir(): string {
 }
 
 function startAgent(args: string[]): Agent {
-  const env: NodeJS.ProcessEnv = { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.test.json', BRIER_AGENT_LOG_LEVEL: 'debug' };
+  // BRIER_AGENT_REBOOT=off: no agent started by a test may ever restart this machine.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TSX_TSCONFIG_PATH: 'tsconfig.test.json',
+    BRIER_AGENT_LOG_LEVEL: 'debug',
+    BRIER_AGENT_REBOOT: 'off',
+  };
   delete env.BRIER_AGENT_STATE_DIR;
   delete env.BRIER_AGENT_INVENTORY_CRON;
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -127,6 +133,13 @@ describe.concurrent('brier-agent commands', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(`not enrolled: no identity in ${dir}`);
     expect(stderr).toContain('brier-agent enroll');
+  });
+
+  it('run exits 2 naming a reboot switch that is neither on nor off, before anything else', async ({ expect }) => {
+    const dir = tempDir();
+    const { code, stderr } = await runAgent(['run', '--state-dir', dir, '--reboot', 'maybe']);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`reboot must be 'on' or 'off', not "maybe"`);
   });
 
   it('status exits 1 on an empty state directory', async ({ expect }) => {

@@ -15,7 +15,11 @@ import { ApkExecutor } from './executors/apk.linux.js';
 import { AptExecutor } from './executors/apt.linux.js';
 import { DnfExecutor } from './executors/dnf.linux.js';
 import type { PackageExecutor } from './executors/package-executor.js';
+import { WindowsPackageExecutor } from './executors/windows-package-executor.windows.js';
+import { WindowsUpdateExecutor } from './executors/windows-update.windows.js';
+import { WingetExecutor } from './executors/winget.windows.js';
 import { ZypperExecutor } from './executors/zypper.linux.js';
+import { parseRebootSwitch, platformRebooter } from './reboot/platform-rebooter.js';
 import { runCommand } from './run-command.js';
 import { AgentState, StateError } from './state/agent-state.js';
 import { LEDGER_FILE, Ledger } from './state/ledger.js';
@@ -31,10 +35,12 @@ Usage:
   brier-agent enroll --server URL --token TOKEN [--state-dir DIR] [--hostname NAME]
       Enrol this machine with a join token (from 'brier tokens create'). Pins the server key
       named in the token and stores this machine's new identity in the state directory.
-  brier-agent run [--state-dir DIR] [--inventory-cron EXPR] [--log-level LEVEL]
+  brier-agent run [--state-dir DIR] [--inventory-cron EXPR] [--log-level LEVEL] [--reboot on|off]
       Stay connected to the server, report inventory on connect and on the schedule
       (default '${DEFAULT_INVENTORY_CRON}'), and run signed package work the server assigns
-      (apt on Debian-family hosts). Stops cleanly on SIGTERM/SIGINT.
+      (apt, dnf, zypper, apk on Linux; winget and Windows Update on Windows). After the work,
+      restart the host as the deployment's reboot policy asks (a few minutes' warning), unless
+      --reboot off (or BRIER_AGENT_REBOOT=off). Stops cleanly on SIGTERM/SIGINT.
   brier-agent scan [--json]
       Print the inventory this machine would report, without any server.
   brier-agent status [--state-dir DIR]
@@ -81,6 +87,14 @@ function onPath(cmd: string): boolean {
  */
 function hostExecutors(): Partial<Record<Ecosystem, PackageExecutor>> {
   const executors: Partial<Record<Ecosystem, PackageExecutor>> = {};
+  if (process.platform === 'win32') {
+    // KB articles go to Windows Update, other ids to winget (when this account has it on PATH).
+    executors.windows = new WindowsPackageExecutor({
+      ...(onPath('winget.exe') ? { winget: new WingetExecutor({ run: runCommand }) } : {}),
+      windowsUpdate: new WindowsUpdateExecutor({ run: runCommand }),
+    });
+    return executors;
+  }
   if (process.platform !== 'linux') return executors;
   if (onPath('apt-get')) executors.dpkg = new AptExecutor({ run: runCommand });
   if (onPath('dnf')) executors.rpm = new DnfExecutor({ run: runCommand });
@@ -114,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
         hostname: { type: 'string' },
         'inventory-cron': { type: 'string' },
         'log-level': { type: 'string' },
+        reboot: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -171,6 +186,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
+      let rebootSwitch: ReturnType<typeof parseRebootSwitch>;
+      try {
+        rebootSwitch = parseRebootSwitch(typeof values.reboot === 'string' ? values.reboot : process.env.BRIER_AGENT_REBOOT);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
       const identity = state.readIdentity();
       if (!identity) throw new UsageError(`not enrolled: no identity in ${state.dir}; run 'brier-agent enroll' first`);
       const inventoryCron = String(values['inventory-cron'] ?? process.env.BRIER_AGENT_INVENTORY_CRON ?? DEFAULT_INVENTORY_CRON);
@@ -188,6 +209,7 @@ async function main(argv: string[]): Promise<number> {
         identity,
         ledger,
         executors,
+        rebooter: platformRebooter(process.platform, runCommand, rebootSwitch),
         collect,
         collectUpdates: () => collectPendingUpdates({ run: runCommand, platform: process.platform }),
         logger,
@@ -213,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
         process.once('SIGINT', () => stop('SIGINT'));
       });
       agent.start();
-      logger.info({ server: identity.serverUrl, inventoryCron, executors: Object.keys(executors) }, 'agent started');
+      logger.info({ server: identity.serverUrl, inventoryCron, executors: Object.keys(executors), reboot: rebootSwitch }, 'agent started');
       // Exit code 3 means "this identity is finished": service managers should not restart us.
       return Promise.race([
         stopped,

@@ -20,9 +20,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aptAvailable, createAptSandbox } from '../../../test/support/apt-sandbox.js';
 import { AptExecutor } from './executors/apt.linux.js';
 import type { ExecutionResult, PackageExecutor, PackageRequest, UpgradeOptions } from './executors/package-executor.js';
+import { DisabledRebooter, RecordingRebooter } from './reboot/rebooter.js';
 import { runCommand } from './run-command.js';
 import { LEDGER_FILE, Ledger } from './state/ledger.js';
-import { WorkRunner } from './work-runner.js';
+import { DEFAULT_REBOOT_DELAY_SECONDS, REBOOT_HOLD_GRACE_MS, WorkRunner } from './work-runner.js';
 
 type Sent = { [K in AgentMessageType]: { type: K; body: AgentMessageBodies[K] } }[AgentMessageType];
 type Status = AgentMessageBodies['assignment.status'];
@@ -32,8 +33,17 @@ class FakeLink {
   private readonly codec = new Codec(ServerMessages, AgentMessages);
   readonly sent: Sent[] = [];
   readonly encodeErrors: unknown[] = [];
+  /** False: not connected, as ServerLink.send answers then (nothing is sent). */
+  online = true;
+  /** Shared with other fakes, so a test can see the order of events across them. */
+  events: string[] = [];
 
   send<K extends AgentMessageType>(type: K, body: AgentMessageBodies[K]): boolean {
+    if (!this.online) return false;
+    if (type === 'assignment.status') {
+      const status = body as Status;
+      this.events.push(`status ${status.state}${status.reboot ? ` reboot ${status.reboot.state}` : ''}`);
+    }
     try {
       this.sent.push(JSON.parse(this.codec.encode(type, body)) as Sent);
     } catch (err) {
@@ -437,6 +447,296 @@ describe('WorkRunner on (re)connect', () => {
     await deliver(work, second);
     expect(executor.calls).toHaveLength(2);
     expect(ledger.stateOf(second.assignment.assignmentId)).toBe('succeeded');
+  });
+});
+
+describe('WorkRunner and the reboot policy', () => {
+  const withPolicy = (rebootPolicy: AssignmentPayload['rebootPolicy'], version = '2.0'): AssignmentPayload => ({
+    ...PAYLOAD,
+    packages: [{ ecosystem: 'dpkg', name: 'hello', version }],
+    rebootPolicy,
+  });
+  const result = (rebootRequired: boolean): ExecutionResult => ({ ...ok(), rebootRequired });
+
+  /** Timers the runner sets (the wait past a restart), run by hand; nothing waits for real. */
+  function manualDefer() {
+    const timers: Array<{ ms: number; task: () => void; cancelled: boolean }> = [];
+    return {
+      timers,
+      defer: (ms: number, task: () => void) => {
+        const timer = { ms, task, cancelled: false };
+        timers.push(timer);
+        return () => {
+          timer.cancelled = true;
+        };
+      },
+    };
+  }
+
+  const table: Array<[AssignmentPayload['rebootPolicy'], boolean, boolean]> = [
+    ['never', false, false],
+    ['never', true, false],
+    ['if-required', false, false],
+    ['if-required', true, true],
+    ['always', false, true],
+    ['always', true, true],
+  ];
+  for (const [policy, required, restarts] of table) {
+    it(`with policy '${policy}' and rebootRequired ${required} ${restarts ? 'schedules one restart' : 'does not restart'}`, async () => {
+      const rebooter = new RecordingRebooter({ now: () => NOW });
+      const work = runner(new ScriptedExecutor([result(required)]), { rebooter, defer: manualDefer().defer });
+      const signed = offer({ payload: withPolicy(policy) });
+      await deliver(work, signed);
+      const id = signed.assignment.assignmentId;
+
+      expect(rebooter.calls).toHaveLength(restarts ? 1 : 0);
+      const statuses = link.statuses(id);
+      expect(statuses.find((s) => s.state === 'succeeded')?.rebootRequired).toBe(required);
+      if (restarts) {
+        expect(link.states(id)).toEqual(['received', 'running', 'succeeded', 'succeeded']);
+        expect(statuses.at(-1)?.reboot).toEqual({
+          state: 'scheduled',
+          scheduledAt: new Date(NOW.getTime() + DEFAULT_REBOOT_DELAY_SECONDS * 1000).toISOString(),
+          delaySeconds: DEFAULT_REBOOT_DELAY_SECONDS,
+        });
+        expect(statuses.at(-1)).toMatchObject({ installed: [{ name: 'hello', version: '2.0' }], rebootRequired: required });
+      } else {
+        expect(link.states(id)).toEqual(['received', 'running', 'succeeded']);
+        expect(statuses.some((s) => s.reboot)).toBe(false);
+      }
+    });
+  }
+
+  it('never restarts after a failed assignment, whatever the policy', async () => {
+    const rebooter = new RecordingRebooter();
+    const failedRun: ExecutionResult = { ...result(true), status: 'failed', code: 'verify-mismatch', reason: 'still 1.0' };
+    const work = runner(new ScriptedExecutor([failedRun]), { rebooter });
+    await deliver(work, offer({ payload: withPolicy('always') }));
+    expect(rebooter.calls).toEqual([]);
+  });
+
+  it("asks the rebooter whether a restart is pending when the executor saw none, and acts on it for 'if-required'", async () => {
+    const rebooter = new RecordingRebooter({ pending: true });
+    const work = runner(new ScriptedExecutor([result(false)]), { rebooter, defer: manualDefer().defer });
+    const signed = offer({ payload: withPolicy('if-required') });
+    await deliver(work, signed);
+    expect(link.statuses(signed.assignment.assignmentId)[2]).toMatchObject({ state: 'succeeded', rebootRequired: true });
+    expect(rebooter.calls).toHaveLength(1);
+  });
+
+  it("only reports a pending restart for 'never'", async () => {
+    const rebooter = new RecordingRebooter({ pending: true });
+    const work = runner(new ScriptedExecutor([result(false)]), { rebooter });
+    const signed = offer({ payload: withPolicy('never') });
+    await deliver(work, signed);
+    expect(link.statuses(signed.assignment.assignmentId).at(-1)).toMatchObject({ state: 'succeeded', rebootRequired: true });
+    expect(rebooter.calls).toEqual([]);
+  });
+
+  it('takes a rebooter that cannot tell (throws in pending) as no restart pending', async () => {
+    const rebooter = new RecordingRebooter({ pending: () => Promise.reject(new Error('reg.exe crashed')) });
+    const work = runner(new ScriptedExecutor([result(false)]), { rebooter });
+    const signed = offer({ payload: withPolicy('if-required') });
+    await deliver(work, signed);
+    expect(link.statuses(signed.assignment.assignmentId).at(-1)).toMatchObject({ state: 'succeeded', rebootRequired: false });
+    expect(rebooter.calls).toEqual([]);
+  });
+
+  it('sends the final status and records the end in the ledger before it schedules the restart', async () => {
+    const events: string[] = [];
+    link.events = events;
+    const rebooter = new RecordingRebooter({ now: () => NOW });
+    const signed = offer({ payload: withPolicy('always') });
+    const id = signed.assignment.assignmentId;
+    rebooter.onSchedule = () => events.push(`schedule (ledger ${ledger.stateOf(id)})`);
+    const work = runner(new ScriptedExecutor([result(false)]), { rebooter, defer: manualDefer().defer });
+    await deliver(work, signed);
+    expect(events).toEqual([
+      'status received',
+      'status running',
+      'status succeeded',
+      'schedule (ledger succeeded)',
+      'status succeeded reboot scheduled',
+    ]);
+    // A new runner on the same ledger (the agent after the restart) never runs it again.
+    const after = new ScriptedExecutor([]);
+    await deliver(runner(after, { rebooter: new RecordingRebooter() }), signed);
+    expect(after.calls).toEqual([]);
+  });
+
+  it('schedules one restart after the last assignment of a drain, never between two, and reports it on each that asked', async () => {
+    const events: string[] = [];
+    link.events = events;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const executor: PackageExecutor = {
+      ecosystem: 'dpkg',
+      async upgrade() {
+        if (++calls === 1) await gate;
+        return result(true);
+      },
+    };
+    const rebooter = new RecordingRebooter({ now: () => NOW });
+    rebooter.onSchedule = () => events.push('schedule');
+    const work = runner(executor, { rebooter, defer: manualDefer().defer });
+    const a = offer({ payload: withPolicy('if-required', '1.1') });
+    const b = offer({ payload: withPolicy('never', '1.2') });
+    const c = offer({ payload: withPolicy('always', '1.3') });
+    for (const signed of [a, b, c]) work.onMessage('assignment.offer', { signed });
+    release();
+    await work.idle();
+
+    expect(rebooter.calls).toHaveLength(1);
+    expect(rebooter.calls[0]?.reason).toContain('(2 assignments)');
+    expect(events.filter((e) => e === 'status succeeded' || e === 'schedule')).toEqual([
+      'status succeeded',
+      'status succeeded',
+      'status succeeded',
+      'schedule',
+    ]);
+    expect(link.statuses(a.assignment.assignmentId).at(-1)?.reboot?.state).toBe('scheduled');
+    expect(link.statuses(b.assignment.assignmentId).some((s) => s.reboot)).toBe(false);
+    expect(link.statuses(c.assignment.assignmentId).at(-1)?.reboot?.state).toBe('scheduled');
+  });
+
+  it('reports a failed restart command on the assignment, which stays succeeded', async () => {
+    const rebooter = new RecordingRebooter({
+      result: {
+        ok: false,
+        code: 'command-failed',
+        reason: 'shutdown exited with code 1: Interactive authentication required.',
+        output: '',
+      },
+    });
+    const work = runner(new ScriptedExecutor([result(true)]), { rebooter });
+    const signed = offer({ payload: withPolicy('if-required') });
+    await deliver(work, signed);
+    const id = signed.assignment.assignmentId;
+    expect(link.statuses(id).at(-1)).toMatchObject({
+      state: 'succeeded',
+      reboot: { state: 'failed', code: 'command-failed', detail: 'shutdown exited with code 1: Interactive authentication required.' },
+    });
+    expect(ledger.stateOf(id)).toBe('succeeded');
+  });
+
+  it('reports a rebooter that throws as a failed restart', async () => {
+    const rebooter = new RecordingRebooter({
+      result: () => {
+        throw new Error('boom');
+      },
+    });
+    const work = runner(new ScriptedExecutor([result(true)]), { rebooter });
+    const signed = offer({ payload: withPolicy('always') });
+    await deliver(work, signed);
+    expect(link.statuses(signed.assignment.assignmentId).at(-1)?.reboot).toMatchObject({ state: 'failed', code: 'command-failed' });
+  });
+
+  it('reports restarts turned off as disabled, and runs the next work at once', async () => {
+    const work = runner(new ScriptedExecutor([result(true), result(true)]), { rebooter: new DisabledRebooter() });
+    const first = offer({ payload: withPolicy('always') });
+    await deliver(work, first);
+    expect(link.statuses(first.assignment.assignmentId).at(-1)?.reboot).toMatchObject({ state: 'disabled', code: 'disabled' });
+    const second = offer({ payload: withPolicy('never') });
+    await deliver(work, second);
+    expect(ledger.stateOf(second.assignment.assignmentId)).toBe('succeeded');
+  });
+
+  it('without a rebooter acts on no policy and sends one final status', async () => {
+    const work = runner(new ScriptedExecutor([result(true)]));
+    const signed = offer({ payload: withPolicy('always') });
+    await deliver(work, signed);
+    expect(link.states(signed.assignment.assignmentId)).toEqual(['received', 'running', 'succeeded']);
+  });
+
+  it('passes the configured delay and a reason the platforms accept', async () => {
+    const rebooter = new RecordingRebooter();
+    const work = runner(new ScriptedExecutor([result(true)]), { rebooter, rebootDelaySeconds: 120, defer: manualDefer().defer });
+    await deliver(work, offer({ payload: withPolicy('always') }));
+    expect(rebooter.calls).toEqual([
+      { delaySeconds: 120, reason: 'Brier: restarting in 2 min to finish installing updates (1 assignment)' },
+    ]);
+  });
+
+  it('waits with the restart until the server could be told, then schedules it on the next connect', async () => {
+    const rebooter = new RecordingRebooter({ now: () => NOW });
+    const work = runner(new ScriptedExecutor([result(true)]), { rebooter, defer: manualDefer().defer });
+    const signed = offer({ payload: withPolicy('if-required') });
+    const id = signed.assignment.assignmentId;
+    work.onMessage('assignment.offer', { signed });
+    // The link drops while the package manager runs.
+    link.online = false;
+    await work.idle();
+    expect(ledger.stateOf(id)).toBe('succeeded');
+    expect(rebooter.calls).toEqual([]);
+
+    link.online = true;
+    work.connected();
+    await work.idle();
+    expect(rebooter.calls).toHaveLength(1);
+    const sent = link.statuses(id).map((s) => `${s.state}${s.reboot ? ` ${s.reboot.state}` : ''}`);
+    // 'succeeded' once only: the one the connect re-sent; the first try was lost offline.
+    expect(sent).toEqual(['received', 'running', 'succeeded', 'succeeded scheduled']);
+  });
+
+  it('holds new work while a restart is scheduled, and runs it if the restart never comes', async () => {
+    const timers = manualDefer();
+    const rebooter = new RecordingRebooter({ now: () => NOW });
+    const executor = new ScriptedExecutor([result(true), result(false)]);
+    const work = runner(executor, { rebooter, defer: timers.defer, rebootDelaySeconds: 60 });
+    await deliver(work, offer({ payload: withPolicy('always') }));
+    expect(rebooter.calls).toHaveLength(1);
+
+    const later = offer({ payload: withPolicy('never') });
+    await deliver(work, later);
+    expect(link.states(later.assignment.assignmentId)).toEqual(['received']);
+    expect(ledger.stateOf(later.assignment.assignmentId)).toBe('received');
+    expect(executor.calls).toHaveLength(1);
+
+    const resume = timers.timers.find((t) => !t.cancelled);
+    expect(resume?.ms).toBe(60_000 + REBOOT_HOLD_GRACE_MS);
+    resume?.task();
+    await work.idle();
+    expect(executor.calls).toHaveLength(2);
+    expect(ledger.stateOf(later.assignment.assignmentId)).toBe('succeeded');
+    expect(rebooter.calls).toHaveLength(1);
+  });
+
+  it('after the restart, asks the server again for work that was held and never started', async () => {
+    const rebooter = new RecordingRebooter({ now: () => NOW });
+    const work = runner(new ScriptedExecutor([result(true)]), { rebooter, defer: manualDefer().defer });
+    await deliver(work, offer({ payload: withPolicy('always') }));
+    const held = offer({ payload: withPolicy('never') });
+    await deliver(work, held);
+    // The host restarts: a new runner on the same ledger, which kept no payload for the held work.
+    ledger.close();
+    ledger = Ledger.open(path.join(dir, LEDGER_FILE), { now: () => NOW });
+    link.sent.length = 0;
+    runner(new ScriptedExecutor([]), { rebooter: new RecordingRebooter() }).connected();
+    expect(link.sent[0]).toMatchObject({ type: 'assignment.sync', body: { highestSequence: held.assignment.sequence - 1 } });
+  });
+
+  it('does not restart when the agent stops before the drain ends', async () => {
+    const rebooter = new RecordingRebooter();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const executor: PackageExecutor = {
+      ecosystem: 'dpkg',
+      async upgrade() {
+        await gate;
+        return result(true);
+      },
+    };
+    const work = runner(executor, { rebooter });
+    work.onMessage('assignment.offer', { signed: offer({ payload: withPolicy('always') }) });
+    work.stop();
+    release();
+    await work.idle();
+    expect(rebooter.calls).toEqual([]);
   });
 });
 

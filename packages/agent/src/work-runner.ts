@@ -9,6 +9,7 @@ import {
 import type { Logger } from 'pino';
 import type { ExecutionResult, InstalledVersion, PackageExecutor, PackageRequest } from './executors/package-executor.js';
 import { OUTPUT_TAIL_CHARS } from './executors/package-executor.js';
+import type { Rebooter, RebootResult } from './reboot/rebooter.js';
 import type { Ledger, LedgerEntry, LedgerState } from './state/ledger.js';
 import type { ServerLink } from './transport/server-link.js';
 
@@ -27,6 +28,13 @@ export const RESEND_FINISHED = 100;
 export const MAX_DEFERRED = 1_000;
 /** A not-yet-valid assignment is looked at again after at most this long (timers cannot hold weeks). */
 export const MAX_DEFER_MS = 6 * 60 * 60_000;
+/** From scheduling a restart to the restart: users are warned, and the last statuses leave meanwhile. */
+export const DEFAULT_REBOOT_DELAY_SECONDS = 300;
+/**
+ * Queued work waits this long past a scheduled restart before it runs anyway: the restart was
+ * cancelled (`shutdown -c`) or never came, and the agent must not sit on work for ever.
+ */
+export const REBOOT_HOLD_GRACE_MS = 15 * 60_000;
 const MAX_DETAIL = 2_048;
 const CODE = /^[a-z][a-z0-9_-]{0,63}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -43,9 +51,18 @@ export interface WorkRunnerDeps {
   now?: () => Date;
   /** Waits between busy attempts; injected so tests do not wait. */
   sleep?: (ms: number) => Promise<void>;
-  /** Runs `task` after `ms` (a not-yet-valid assignment); returns a cancel function. */
+  /** Runs `task` after `ms` (a not-yet-valid assignment, the wait past a restart); returns a cancel function. */
   defer?: (ms: number, task: () => void) => () => void;
+  /**
+   * Restarts the host as an assignment's rebootPolicy asks, and says whether a restart is pending.
+   * Absent: the policy is not acted on (logged only), so tests and embedded agents never restart.
+   */
+  rebooter?: Rebooter;
+  /** Delay of a scheduled restart; default DEFAULT_REBOOT_DELAY_SECONDS. */
+  rebootDelaySeconds?: number;
 }
+
+type RebootReport = NonNullable<Status['reboot']>;
 
 interface Work {
   assignment: Assignment;
@@ -98,8 +115,20 @@ function claimedId(signed: unknown): string | undefined {
  * with code 'interrupted' and is never started again; the operator retries with a new assignment.
  *
  * Forgeries never reach the ledger: recording an unauthenticated id would let a forger "use up" the
- * id of real work. Reboots are not performed in this slice: `rebootRequired` is reported, and the
- * assignment's rebootPolicy is not acted on yet.
+ * id of real work.
+ *
+ * Restarts follow each succeeded assignment's rebootPolicy: 'never' only reports `rebootRequired`
+ * (the executor's answer, or the rebooter's pending() when the executor saw none); 'if-required'
+ * restarts when it is true; 'always' restarts. Failed work never restarts the host. One drain ends
+ * with at most one restart, after the last queued assignment, never between two. Its order keeps
+ * never-run-twice across the restart: the ledger records the end and the final status goes out
+ * first, then the restart is scheduled (with a delay, so that status leaves the socket), then a
+ * second 'succeeded' status carries `reboot` (scheduled, failed or disabled). If the final status
+ * could not be sent (offline), the restart waits for the next connect, which re-sends it. A failed
+ * restart command is logged and reported in `reboot`, never as a failed assignment. While a restart
+ * is scheduled, new work is admitted and queued but not started; after the restart its payload is
+ * gone, so the sync asks the server again (see `syncSequence`), and if the restart never comes the
+ * queue runs REBOOT_HOLD_GRACE_MS after its time.
  */
 export class WorkRunner {
   private readonly log: Logger;
@@ -120,6 +149,11 @@ export class WorkRunner {
     this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   private stopped = false;
+  /** Succeeded assignments of this drain whose policy asks for a restart, and whether their final status went out. */
+  private readonly rebootWanted = new Map<string, { delivered: boolean }>();
+  /** A restart is scheduled: queued work waits (until the resume timer clears it). */
+  private rebootHeld = false;
+  private cancelResume: (() => void) | undefined;
 
   constructor(private readonly deps: WorkRunnerDeps) {
     this.log = deps.logger.child({ module: 'work' });
@@ -138,7 +172,13 @@ export class WorkRunner {
     const entries = this.deps.ledger.list();
     const finished = entries.filter((e) => e.state !== 'received' && e.state !== 'running').slice(-RESEND_FINISHED);
     const unfinished = entries.filter((e) => e.state === 'received' || e.state === 'running');
-    for (const entry of [...finished, ...unfinished].sort((a, b) => a.sequence - b.sequence)) this.report(this.statusOf(entry));
+    for (const entry of [...finished, ...unfinished].sort((a, b) => a.sequence - b.sequence)) {
+      const delivered = this.report(this.statusOf(entry));
+      const wanted = this.rebootWanted.get(entry.assignmentId);
+      if (wanted && delivered) wanted.delivered = true;
+    }
+    // A restart that waited for the server to hear how its work ended can go ahead now.
+    if (this.rebootWanted.size > 0) this.drain();
   }
 
   onMessage<K extends keyof ServerMessageBodies>(type: K, body: ServerMessageBodies[K]): void {
@@ -162,6 +202,8 @@ export class WorkRunner {
     this.abort.abort();
     for (const cancel of this.deferred.values()) cancel();
     this.deferred.clear();
+    this.cancelResume?.();
+    this.cancelResume = undefined;
   }
 
   /**
@@ -291,23 +333,30 @@ export class WorkRunner {
 
   private drain(): void {
     if (this.draining || this.stopped) return;
-    this.draining = (async () => {
-      try {
-        for (;;) {
-          if (this.stopped) break;
-          const next = [...this.queue.values()].sort((a, b) => a.assignment.sequence - b.assignment.sequence)[0];
-          if (!next) break;
-          this.queue.delete(next.assignment.assignmentId);
-          try {
-            await this.run(next);
-          } catch (err) {
-            this.log.error({ err, assignmentId: next.assignment.assignmentId }, 'assignment run failed unexpectedly');
-          }
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        if (this.stopped || this.rebootHeld) break;
+        const next = [...this.queue.values()].sort((a, b) => a.assignment.sequence - b.assignment.sequence)[0];
+        if (!next) {
+          // The queue is empty: the one restart of this drain, once the server heard every final status.
+          if (this.rebootWanted.size === 0 || [...this.rebootWanted.values()].some((w) => !w.delivered)) break;
+          await this.reboot();
+          continue;
         }
-      } finally {
-        this.draining = undefined;
+        this.queue.delete(next.assignment.assignmentId);
+        try {
+          await this.run(next);
+        } catch (err) {
+          this.log.error({ err, assignmentId: next.assignment.assignmentId }, 'assignment run failed unexpectedly');
+        }
       }
-    })();
+    };
+    // Cleared in a callback, which always runs after this assignment even when the loop ends at once
+    // (queued work held for a restart): clearing inside the loop could run first and leave it set.
+    const draining: Promise<void> = loop().finally(() => {
+      if (this.draining === draining) this.draining = undefined;
+    });
+    this.draining = draining;
   }
 
   private async run({ assignment, payload }: Work): Promise<void> {
@@ -343,13 +392,14 @@ export class WorkRunner {
       }
       const final: LedgerState = result.status === 'succeeded' ? 'succeeded' : 'failed';
       const code = result.status === 'succeeded' ? undefined : (result.code ?? 'command-failed');
+      const rebootRequired = result.rebootRequired || (final === 'succeeded' && (await this.rebootPending(id)));
       const status: Status = {
         assignmentId: id,
         state: final,
         ...(code ? { code } : {}),
         ...(result.reason ? { detail: safeText(result.reason) } : {}),
         installed: result.installed.slice(0, 500).map((p) => ({ name: safeText(p.name, 256), version: safeText(p.version, 256) })),
-        rebootRequired: result.rebootRequired,
+        rebootRequired,
         output: result.output.slice(-OUTPUT_TAIL_CHARS),
       };
       try {
@@ -358,8 +408,12 @@ export class WorkRunner {
         // The work is done either way; the server must hear how it went even if the disk did not.
         this.log.error({ err, assignmentId: id }, 'cannot record how an assignment ended');
       }
-      this.log.info({ assignmentId: id, state: final, code, rebootRequired: result.rebootRequired }, 'assignment finished');
-      this.report(status);
+      this.log.info({ assignmentId: id, state: final, code, rebootRequired }, 'assignment finished');
+      const delivered = this.report(status);
+      const policy = payload.rebootPolicy;
+      if (final === 'succeeded' && (policy === 'always' || (policy === 'if-required' && rebootRequired))) {
+        this.rebootWanted.set(id, { delivered });
+      }
     } finally {
       this.active = undefined;
     }
@@ -426,7 +480,72 @@ export class WorkRunner {
     return { status: 'succeeded', installed, rebootRequired, output };
   }
 
-  private report(status: Status): void {
+  /** Whether the host says a restart is pending; false without a rebooter or when it cannot tell. */
+  private async rebootPending(id: string): Promise<boolean> {
+    if (!this.deps.rebooter) return false;
+    try {
+      return await this.deps.rebooter.pending();
+    } catch (err) {
+      this.log.warn({ err, assignmentId: id }, 'cannot tell whether a restart is pending');
+      return false;
+    }
+  }
+
+  /**
+   * Schedules the one restart of this drain and reports it on every assignment that asked for it.
+   * Called only with the queue empty and every final status sent (see drain).
+   */
+  private async reboot(): Promise<void> {
+    const ids = [...this.rebootWanted.keys()];
+    this.rebootWanted.clear();
+    const { rebooter } = this.deps;
+    if (!rebooter) {
+      this.log.warn({ assignmentIds: ids }, 'the reboot policy asks for a restart, but this agent has no rebooter; not restarting');
+      return;
+    }
+    const delaySeconds = this.deps.rebootDelaySeconds ?? DEFAULT_REBOOT_DELAY_SECONDS;
+    const reason = `Brier: restarting in ${Math.ceil(delaySeconds / 60)} min to finish installing updates (${ids.length} assignment${ids.length === 1 ? '' : 's'})`;
+    let result: RebootResult;
+    try {
+      result = await rebooter.schedule({ delaySeconds, reason });
+    } catch (err) {
+      this.log.error({ err }, 'rebooter threw');
+      result = { ok: false, code: 'command-failed', reason: 'the rebooter failed unexpectedly', output: '' };
+    }
+    let reboot: RebootReport;
+    if (result.ok) {
+      reboot = { state: 'scheduled', scheduledAt: result.scheduledAt, delaySeconds: result.delaySeconds };
+      this.log.warn({ assignmentIds: ids, scheduledAt: result.scheduledAt }, 'restart scheduled for the reboot policy');
+      this.holdUntilRestart(Date.parse(result.scheduledAt) - this.now().getTime() + REBOOT_HOLD_GRACE_MS);
+    } else {
+      reboot = {
+        state: result.code === 'disabled' ? 'disabled' : 'failed',
+        code: result.code,
+        detail: safeText(result.reason, 512),
+      };
+      const level = result.code === 'disabled' ? 'info' : 'error';
+      this.log[level]({ assignmentIds: ids, code: result.code, reason: result.reason, output: result.output }, 'restart not scheduled');
+    }
+    for (const id of ids) {
+      const entry = this.deps.ledger.entry(id);
+      const last = this.lastStatus.get(id) ?? (entry ? this.statusOf(entry) : { assignmentId: id, state: 'succeeded' as const });
+      this.report({ ...last, reboot });
+    }
+  }
+
+  /** Queued work waits for the restart; if it has not come `ms` from now, the queue runs after all. */
+  private holdUntilRestart(ms: number): void {
+    this.rebootHeld = true;
+    this.cancelResume?.();
+    this.cancelResume = this.defer(Math.min(Math.max(ms, 0), MAX_DEFER_MS), () => {
+      this.cancelResume = undefined;
+      this.rebootHeld = false;
+      this.log.warn('the scheduled restart did not happen; running queued work');
+      this.drain();
+    });
+  }
+
+  private report(status: Status): boolean {
     this.lastStatus.delete(status.assignmentId);
     if (status.state !== 'busy') this.lastStatus.set(status.assignmentId, status);
     // Bounded like the re-send: older full statuses fall back to what the ledger holds.
@@ -435,15 +554,17 @@ export class WorkRunner {
       if (oldest === undefined) break;
       this.lastStatus.delete(oldest);
     }
-    this.send('assignment.status', status);
+    return this.send('assignment.status', status);
   }
 
-  private send<K extends 'assignment.status' | 'assignment.sync'>(type: K, body: AgentMessageBodies[K]): void {
+  /** Whether the message was handed to a connected link. */
+  private send<K extends 'assignment.status' | 'assignment.sync'>(type: K, body: AgentMessageBodies[K]): boolean {
     try {
       // Not connected: the status goes out again on the next connect (see `connected`).
-      this.deps.link.send(type, body);
+      return this.deps.link.send(type, body) !== false;
     } catch (err) {
       this.log.error({ err, type }, 'cannot send an assignment message');
+      return false;
     }
   }
 }

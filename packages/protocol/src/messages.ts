@@ -132,6 +132,24 @@ export const AgentMessages = {
       rebootRequired: Type.Optional(Type.Boolean()),
       /** The last part of the package tool's output, for the deployment report. */
       output: Type.Optional(Type.String({ maxLength: 16_384 })),
+      /**
+       * What the agent did about the assignment's rebootPolicy. Sent in a second 'succeeded' status,
+       * after the first one went out and the ledger recorded the end: `scheduled` (the host restarts at
+       * `scheduledAt`, agent clock, `delaySeconds` after scheduling), `failed` (the restart command
+       * failed: `code`, `detail`) or `disabled` (restarts are turned off on this agent).
+       */
+      reboot: Type.Optional(
+        Type.Object(
+          {
+            state: Type.Union([Type.Literal('scheduled'), Type.Literal('failed'), Type.Literal('disabled')]),
+            scheduledAt: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' })),
+            delaySeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
+            code: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$' })),
+            detail: Type.Optional(SafeText(512)),
+          },
+          strict,
+        ),
+      ),
     },
     strict,
   ),

@@ -305,6 +305,35 @@ describe('the deployments service', () => {
     expect(v.summary.verified).toBe(0);
   });
 
+  it('records what the agent did about the reboot policy in a second success report, changing nothing else', async () => {
+    const hosts = await newHosts(1);
+    h.online.add(hosts[0]!);
+    const d = await h.service.create(operator(), basic(hosts, { rebootPolicy: 'if-required' }));
+    await h.service.tick();
+    const signed = h.offers[0]!.signed;
+    await h.service.onAssignmentStatus(hosts[0]!, { ...succeed(signed), rebootRequired: true });
+    await h.service.onAssignmentStatus(hosts[0]!, {
+      ...succeed(signed),
+      rebootRequired: true,
+      reboot: { state: 'scheduled', scheduledAt: '2026-11-27T10:02:00.000Z', delaySeconds: 120 },
+    });
+    let v = await h.service.get(d.id);
+    expect(v.hosts[0]).toMatchObject({
+      state: 'succeeded',
+      verified: true,
+      rebootRequired: true,
+      reason: 'succeeded; installed versions verified; reboot scheduled for 2026-11-27T10:02:00.000Z',
+    });
+    // A later report replaces the note rather than piling notes up.
+    await h.service.onAssignmentStatus(hosts[0]!, {
+      ...succeed(signed),
+      reboot: { state: 'failed', code: 'reboot-failed', detail: 'shutdown: not permitted' },
+    });
+    v = await h.service.get(d.id);
+    expect(v.hosts[0]?.reason).toBe('succeeded; installed versions verified; reboot failed: shutdown: not permitted');
+    expect(v.summary.succeeded).toBe(1);
+  });
+
   it('halts a wave whose failure rate passes the threshold, before offering anything to the next wave', async () => {
     const pilot = await newHosts(2, ['canary']);
     const rest = await newHosts(2, ['fleet']);

@@ -213,6 +213,13 @@ function rejectWith(error: RolloutError): never {
   throw toBrierError(error);
 }
 
+/** How an assignment's reason reads after the agent acted on the reboot policy. */
+function rebootNote(reboot: NonNullable<AgentMessageBodies['assignment.status']['reboot']>): string {
+  if (reboot.state === 'scheduled') return `; reboot scheduled${reboot.scheduledAt ? ` for ${reboot.scheduledAt}` : ''}`;
+  if (reboot.state === 'disabled') return '; reboot required by the policy, but reboots are turned off on this agent';
+  return `; reboot failed${reboot.detail ? `: ${reboot.detail}` : reboot.code ? `: ${reboot.code}` : ''}`;
+}
+
 function check<T>(result: { ok: true; value: T } | { ok: false; error: RolloutError }): T {
   if (!result.ok) rejectWith(result.error);
   return result.value;
@@ -1051,6 +1058,14 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     // report its outcome afterwards. What really happened on the host wins over the server's guess.
     const outcome = status.state === 'succeeded' || status.state === 'failed';
     const lateOutcome = a.state === 'expired' && outcome && a.signed !== null;
+    // The agent reports what it did about the reboot policy in a second 'succeeded' status, after
+    // the first was sent and its ledger recorded the end: only the reason changes.
+    if (a.state === 'succeeded' && status.state === 'succeeded' && status.reboot !== undefined) {
+      const base = a.stateReason.split('; reboot')[0] ?? a.stateReason;
+      const updated = await store.updateAssignment(a.id, ['succeeded'], { stateReason: `${base}${rebootNote(status.reboot)}` }, at);
+      if (updated) changed(a.deploymentId);
+      return;
+    }
     if (isTerminal(a.state) && !lateOutcome) return;
     const d = await store.get(a.deploymentId);
     const detail = status.detail ?? status.code ?? '';
@@ -1079,9 +1094,9 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         from = lateOutcome ? ['expired'] : NON_TERMINAL;
         patch = {
           state: 'succeeded',
-          stateReason: verified
-            ? 'succeeded; installed versions verified'
-            : 'succeeded, but the installed versions do not match the request',
+          stateReason:
+            (verified ? 'succeeded; installed versions verified' : 'succeeded, but the installed versions do not match the request') +
+            (status.reboot ? rebootNote(status.reboot) : ''),
           verified,
           finishedAt: at,
         };
