@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../packages/cli/src/run-cli.js';
 import { ADMIN_PASSWORD, createTestServer, type TestServer } from '../packages/server/src/testing/test-server.js';
@@ -96,6 +98,62 @@ describe('the brier CLI against a real server', () => {
     expect(listed.find((t) => t.id === token.id)?.uses).toBe(1);
     expect((await brier(['tokens', 'revoke', token.id])).code).toBe(0);
     await expect(server.enrollAgent(token.token)).rejects.toThrow(/401/);
+  });
+
+  it('imports a directory of OSV records, lists, explains and remediates what it found', async () => {
+    expect((await brier(['login', '--server', baseUrl, '--username', 'admin', '--password-stdin'], `${ADMIN_PASSWORD}\n`)).code).toBe(0);
+    const { hostId } = await server.enrollAgent(undefined, 'vuln-host');
+    const packages = [
+      { ecosystem: 'dpkg' as const, name: 'libexpat1', version: '2.5.0-1', arch: 'amd64', source: 'expat', sourceVersion: '2.5.0-1' },
+    ];
+    const { inventoryHash } = await import('@brier/protocol');
+    await server.app.services.inventory.ingestFull(
+      hostId,
+      packages,
+      {
+        hostname: 'vuln-host',
+        os: { platform: 'linux', distro: 'Debian GNU/Linux', release: '12' },
+        hardware: {},
+        network: [],
+        agentVersion: 't',
+      },
+      inventoryHash(packages),
+    );
+    await server.app.services.vulns.idle();
+    const feed = await tempDir('brier-osv-');
+    const osv = (id: string, fixed: string) => ({
+      schema_version: '1.6.0',
+      id,
+      modified: '2026-11-01T00:00:00Z',
+      aliases: [id.replace('DEBIAN-', '')],
+      affected: [
+        { package: { ecosystem: 'Debian:12', name: 'expat' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] },
+      ],
+    });
+    await writeFile(path.join(feed.dir, 'a.json'), JSON.stringify(osv('DEBIAN-CVE-2024-45490', '2.5.0-1+deb12u1')));
+    await writeFile(path.join(feed.dir, 'b.json'), JSON.stringify(osv('DEBIAN-CVE-2022-00001', '2.4.0-1')));
+    await writeFile(path.join(feed.dir, 'broken.json'), '{ not json');
+    try {
+      const imported = await brier(['vulns', 'import', feed.dir]);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(imported.stderr).toContain('broken.json');
+
+      const list = await brier(['vulns', 'list', '--json']);
+      expect((JSON.parse(list.stdout) as { id: string; hostCount: number }[]).map((v) => [v.id, v.hostCount])).toEqual([
+        ['DEBIAN-CVE-2024-45490', 1],
+      ]);
+      const explained = await brier(['vulns', 'explain', hostId, 'CVE-2024-45490']);
+      expect(explained.code).toBe(0);
+      expect(explained.stdout).toContain('dpkg: 2.5.0-1 < 2.5.0-1+deb12u1 (fixed)');
+      const cleared = await brier(['vulns', 'explain', hostId, 'CVE-2022-00001']);
+      expect(cleared.stdout).toContain('outside the affected range');
+
+      const remediated = await brier(['vulns', 'remediate', 'CVE-2024-45490', '--json']);
+      expect(remediated.code, remediated.stderr).toBe(0);
+      expect(JSON.parse(remediated.stdout)).toMatchObject({ plan: { hostIds: [hostId], packages: [{ name: 'libexpat1' }] } });
+    } finally {
+      await feed.cleanup();
+    }
   });
 
   it('approves, revokes and deletes hosts', async () => {

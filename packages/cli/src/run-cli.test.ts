@@ -64,6 +64,16 @@ describe('help and usage', () => {
       ['users'],
       ['users', 'list'],
       ['users', 'create'],
+      ['vulns'],
+      ['vulns', 'import'],
+      ['vulns', 'list'],
+      ['vulns', 'host'],
+      ['vulns', 'explain'],
+      ['vulns', 'overdue'],
+      ['vulns', 'remediate'],
+      ['vulns', 'sla'],
+      ['vulns', 'imports'],
+      ['vercmp'],
     ];
     for (const words of invocations) {
       const t = testIo({ configDir });

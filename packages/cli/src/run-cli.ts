@@ -20,6 +20,7 @@ import { softwareCommand } from './commands/software.js';
 import { tokensCommand } from './commands/tokens.js';
 import { usersCommand } from './commands/users.js';
 import { vercmpCommand } from './commands/vercmp.js';
+import { vulnsCommand } from './commands/vulns.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { escapeControl } from './output.js';
 import { resolveSession } from './resolve-session.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   softwareCommand,
   patchesCommand,
   deployCommand,
+  vulnsCommand,
   tokensCommand,
   apiTokensCommand,
   usersCommand,

@@ -20,11 +20,15 @@ export interface RecordedRequest {
   pathname: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  /** Parsed JSON; undefined when empty or sent as raw bytes (application/zip, application/octet-stream). */
   body: unknown;
+  /** The body exactly as it arrived. */
+  rawBody: Buffer;
 }
 
 export interface Reply {
   status?: number;
+  /** A string or Buffer is sent as is, anything else as JSON. */
   body?: unknown;
   contentType?: string;
 }
@@ -49,7 +53,9 @@ export async function startFakeApi(routes: Record<string, Route> = {}): Promise<
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
+      const rawBody = Buffer.concat(chunks);
+      const text = rawBody.toString('utf8');
+      const raw = /^application\/(zip|octet-stream)\b/.test(req.headers['content-type'] ?? '');
       const url = new URL(req.url ?? '/', 'http://fake');
       const recorded: RecordedRequest = {
         method: req.method ?? '',
@@ -57,7 +63,8 @@ export async function startFakeApi(routes: Record<string, Route> = {}): Promise<
         pathname: url.pathname,
         query: url.searchParams,
         headers: req.headers,
-        body: text === '' ? undefined : JSON.parse(text),
+        body: text === '' || raw ? undefined : JSON.parse(text),
+        rawBody,
       };
       requests.push(recorded);
       const route = table.get(`${recorded.method} ${recorded.pathname}`);
@@ -67,7 +74,7 @@ export async function startFakeApi(routes: Record<string, Route> = {}): Promise<
         res.writeHead(status).end();
         return;
       }
-      const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      const body = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
       res.writeHead(status, { 'content-type': reply.contentType ?? 'application/json' }).end(body);
     });
   });
