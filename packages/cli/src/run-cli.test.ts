@@ -74,6 +74,9 @@ describe('help and usage', () => {
       ['vulns', 'sla'],
       ['vulns', 'imports'],
       ['vercmp'],
+      ['work-key'],
+      ['work-key', 'show'],
+      ['work-key', 'rotate'],
     ];
     for (const words of invocations) {
       const t = testIo({ configDir });

@@ -22,6 +22,7 @@ import { usersCommand } from './commands/users.js';
 import { vercmpCommand } from './commands/vercmp.js';
 import { vulnsCommand } from './commands/vulns.js';
 import { whoamiCommand } from './commands/whoami.js';
+import { workKeyCommand } from './commands/work-key.js';
 import { escapeControl } from './output.js';
 import { resolveSession } from './resolve-session.js';
 import { CLI_VERSION } from './version.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   apiTokensCommand,
   usersCommand,
   vercmpCommand,
+  workKeyCommand,
 ];
 
 const nameWidth = Math.max(...COMMANDS.map((c) => c.name.length));

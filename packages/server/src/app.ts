@@ -18,10 +18,11 @@ import { registerProblemHandler } from './api/problem.js';
 import { systemRoutes } from './api/system-routes.js';
 import { vulnsRoutes } from './api/vulns-routes.js';
 import { windowsRoutes } from './api/windows-routes.js';
+import { workKeyRoutes } from './api/work-key-routes.js';
 import { createAuthService } from './auth/auth-service.js';
 import { createEnrollmentService } from './auth/enrollment-service.js';
 import type { ServerIdentity } from './auth/server-identity.js';
-import type { WorkSigningKey } from './auth/work-signing-key.js';
+import { rotateWorkSigningKey, type WorkSigningKey } from './auth/work-signing-key.js';
 import type { ServerConfig } from './config.js';
 import { createAgentGateway, type WorkDelivery } from './gateway/agent-gateway.js';
 import { createHostsService } from './hosts/hosts-service.js';
@@ -80,6 +81,21 @@ export async function buildServer(deps: BuildServerDeps) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const stores = createStores(database.db);
+  // Replaced in place by a rotation (POST /api/v1/work-key/rotate); work is signed with whatever is current.
+  let workKey = deps.workKey;
+  const workKeys = {
+    current: () => workKey,
+    rotate: (): WorkSigningKey => {
+      const previous = workKey;
+      const rotated = rotateWorkSigningKey(config.dataDir, identity, now());
+      // The key in memory is retired too, even if it never came from this data directory (tests).
+      const retired = rotated.retired.some((c) => c.keyId === previous.keyId)
+        ? rotated.retired
+        : [...rotated.retired, previous.certificate];
+      workKey = { ...rotated, retired };
+      return workKey;
+    },
+  };
   const metrics = createMetrics();
   // Matching follows inventory changes; the service is created below, the hook reaches it late-bound.
   const inventory = createInventoryService({
@@ -113,7 +129,7 @@ export async function buildServer(deps: BuildServerDeps) {
   const deployments = createDeploymentsService({
     store: stores.deployments,
     audit: stores.audit,
-    signing: () => deps.workKey,
+    signing: () => workKey,
     offer: (hostId, signed) => gateway.offer(hostId, signed),
     now,
     config: { approvalHostThreshold: config.approvalHostThreshold, assignmentTtlHours: config.assignmentTtlHours },
@@ -131,6 +147,7 @@ export async function buildServer(deps: BuildServerDeps) {
     patches,
     deployments,
     vulns,
+    workKeys,
     audit: stores.audit,
     gateway,
     metrics,
@@ -171,6 +188,7 @@ export async function buildServer(deps: BuildServerDeps) {
       await api.register(windowsRoutes, { services });
       await api.register(auditRoutes, { services });
       await api.register(vulnsRoutes, { services });
+      await api.register(workKeyRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

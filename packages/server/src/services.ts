@@ -3,6 +3,7 @@ import type { AuditStore } from './audit/types.js';
 import type { AuthService } from './auth/auth-service.js';
 import type { EnrollmentService } from './auth/enrollment-service.js';
 import type { ServerIdentity } from './auth/server-identity.js';
+import type { WorkSigningKey } from './auth/work-signing-key.js';
 import type { ServerConfig } from './config.js';
 import type { AgentGateway } from './gateway/agent-gateway.js';
 import type { HostsService } from './hosts/hosts-service.js';
@@ -25,6 +26,8 @@ export interface Services {
   patches: PatchesService;
   deployments: DeploymentsService;
   vulns: VulnsService;
+  /** The work-signing key in use, and its rotation (the key files live in the data directory). */
+  workKeys: { current: () => WorkSigningKey; rotate: () => WorkSigningKey };
   audit: AuditStore;
   gateway: AgentGateway;
   metrics: Metrics;
