@@ -20,6 +20,7 @@ const DEPLOYMENT = {
   packages: [
     { name: 'openssl', version: '3.0.13-1~deb12u1' },
     { name: 'curl', version: null },
+    { name: 'libexpat1', version: null, minVersion: '2.5.0-1+deb12u1' },
   ],
   waves: [
     { index: 0, name: 'pilot', state: 'passed', hostCount: 1, counts: { succeeded: 1, failed: 0 } },
@@ -94,7 +95,7 @@ describe('brier deploy create', () => {
       '--name',
       'x',
       '--packages',
-      'curl',
+      'curl,libexpat1>=2.5.0-1+deb12u1',
       '--groups',
       'web,db',
       '--emergency',
@@ -108,7 +109,7 @@ describe('brier deploy create', () => {
     expect(code).toBe(0);
     expect(api.requests[0]?.body).toEqual({
       name: 'x',
-      packages: [{ name: 'curl' }],
+      packages: [{ name: 'curl' }, { name: 'libexpat1', minVersion: '2.5.0-1+deb12u1' }],
       targets: { groups: ['web', 'db'] },
       emergency: true,
       ecosystem: 'rpm',
@@ -222,7 +223,7 @@ describe('brier deploy show and list', () => {
     expect(stdout).toMatch(/^Created +2026-03-02T10:00:00Z by operator$/m);
     expect(stdout).toMatch(/^Approved by +approver$/m);
     expect(stdout).toMatch(/^Starts at +2026-03-02T10:04:00Z$/m);
-    expect(stdout).toMatch(/^Packages +openssl=3\.0\.13-1~deb12u1, curl$/m);
+    expect(stdout).toMatch(/^Packages +openssl=3\.0\.13-1~deb12u1, curl, libexpat1>=2\.5\.0-1\+deb12u1$/m);
     expect(stdout).toMatch(/^WAVE +NAME +STATE +HOSTS +COUNTS$/m);
     expect(stdout).toMatch(/^0 +pilot +passed +1 +succeeded 1$/m);
     expect(stdout).toMatch(/^1 +100% +running +2 +offered 1, unreached 1$/m);

@@ -34,7 +34,7 @@ export interface DeploymentView {
   startAt?: string | null;
   startedAt: string | null;
   finishedAt: string | null;
-  packages?: Array<{ name: string; version: string | null }>;
+  packages?: Array<{ name: string; version: string | null; minVersion?: string }>;
   waves?: Array<{ index: number; name: string; state: string; hostCount: number; counts: Record<string, number> }>;
   hosts?: Array<{ hostId: string; hostname: string; wave: number; state: string; reason: string | null; verified: boolean }>;
   summary?: Record<string, number>;
@@ -69,7 +69,8 @@ emergency or large one waits for a second person (brier deploy approve).
 Options:
   --name NAME          What the change is, for the record
   --packages LIST      Packages to upgrade: name=version pins a version, a bare name means
-                       "the latest available"
+                       "the latest available", name>=version the latest, verified to be at
+                       least that version (e.g. a vulnerability's fix)
   --hosts LIST         Target host ids
   --groups LIST        Target host groups
   --waves SPEC         Comma-separated waves in order: group:NAME (a pilot group) or a percentage
@@ -145,7 +146,14 @@ function renderDeployment(d: DeploymentView): string {
     ['Created', `${timestamp(d.createdAt)} by ${person(d.createdBy)}`],
     ['Approved by', d.approvedBy ? person(d.approvedBy) : '-'],
     ...(d.startAt ? ([['Starts at', timestamp(d.startAt)]] as [string, string][]) : []),
-    ['Packages', cell((d.packages ?? []).map((p) => (p.version ? `${p.name}=${p.version}` : p.name)).join(', '))],
+    [
+      'Packages',
+      cell(
+        (d.packages ?? [])
+          .map((p) => (p.version ? `${p.name}=${p.version}` : p.minVersion ? `${p.name}>=${p.minVersion}` : p.name))
+          .join(', '),
+      ),
+    ],
     [
       'Summary',
       cell(
@@ -200,6 +208,8 @@ const create = withParsedArgs(
   async ({ values }, ctx) => {
     if (!values.name?.trim()) throw new UsageError('--name is required', createUsage);
     const packages = splitList(values.packages).map((p) => {
+      const min = p.indexOf('>=');
+      if (min >= 0) return { name: p.slice(0, min), minVersion: p.slice(min + 2) };
       const at = p.indexOf('=');
       return at < 0 ? { name: p } : { name: p.slice(0, at), version: p.slice(at + 1) };
     });

@@ -11,10 +11,16 @@ const Reason = Type.String({ minLength: 1, maxLength: 1000, pattern: '^[^\\u0000
 const CreateBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
-    packages: Type.Array(Type.Object({ name: PackageName, version: Type.Optional(PackageName) }, { additionalProperties: false }), {
-      minItems: 1,
-      maxItems: 500,
-    }),
+    packages: Type.Array(
+      Type.Object(
+        { name: PackageName, version: Type.Optional(PackageName), minVersion: Type.Optional(PackageName) },
+        { additionalProperties: false },
+      ),
+      {
+        minItems: 1,
+        maxItems: 500,
+      },
+    ),
     targets: Type.Object(
       {
         hostIds: Type.Optional(Type.Array(Uuid, { maxItems: 100_000 })),
@@ -94,7 +100,9 @@ const DeploymentDetail = Type.Intersect([
     ecosystem: Type.String(),
     rebootPolicy: Type.String(),
     postmortem: Type.Union([Type.String(), Type.Null()]),
-    packages: Type.Array(Type.Object({ name: Type.String(), version: Type.Union([Type.String(), Type.Null()]) })),
+    packages: Type.Array(
+      Type.Object({ name: Type.String(), version: Type.Union([Type.String(), Type.Null()]), minVersion: Type.Optional(Type.String()) }),
+    ),
     waves: Type.Array(
       Type.Object({
         index: Type.Integer(),

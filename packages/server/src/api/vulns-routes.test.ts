@@ -185,7 +185,7 @@ describe('vulnerability routes', () => {
     const body = res.json<{ deployment: { id: string }; plan: { hostIds: string[]; packages: unknown[] } }>();
     expect(body.plan).toMatchObject({ hostIds: [hosts['web-01']], packages: [{ name: 'libssl3', fixedVersion: '3.0.13-1~deb12u1' }] });
     const d = await call('GET', `/api/v1/deployments/${body.deployment.id}`, tokens.viewer);
-    expect(d.json()).toMatchObject({ packages: [{ name: 'libssl3', version: null }] });
+    expect(d.json()).toMatchObject({ packages: [{ name: 'libssl3', version: null, minVersion: '3.0.13-1~deb12u1' }] });
     expectProblem(await call('POST', '/api/v1/vulnerabilities/CVE-1999-0001/remediate', tokens.operator, {}), 404, 'not_found');
     expectProblem(await call('POST', '/api/v1/vulnerabilities/CVE-2024-0001/remediate', tokens.viewer, {}), 403, 'forbidden');
   });

@@ -529,7 +529,12 @@ export const vulnsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         { id: user.id, username: user.username, role: user.role },
         {
           name: request.body.name ?? `Remediate ${request.params.record}`,
-          packages: plan.packages.map((p) => ({ name: p.name, version: null })),
+          // The latest the host's repositories offer, verified to be at least the fixed version.
+          packages: plan.packages.map((p) => ({
+            name: p.name,
+            version: null,
+            ...(p.fixedVersion === null ? {} : { minVersion: p.fixedVersion }),
+          })),
           targets: { hostIds: plan.hostIds },
           ...(request.body.critical !== undefined ? { critical: request.body.critical } : {}),
           ...(request.body.emergency !== undefined ? { emergency: request.body.emergency } : {}),

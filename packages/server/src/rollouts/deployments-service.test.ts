@@ -334,6 +334,36 @@ describe('the deployments service', () => {
     expect(v.summary.succeeded).toBe(1);
   });
 
+  it('verifies "latest, at least X" by the ecosystem\'s ordering, and refuses a pin together with a minimum', async () => {
+    const hosts = await newHosts(2);
+    for (const id of hosts) h.online.add(id);
+    const d = await h.service.create(
+      operator(),
+      basic(hosts, { packages: [{ name: 'openssl', version: null, minVersion: '3.0.13-1~deb12u1' }] }),
+    );
+    await h.service.tick();
+    const [a, b] = h.offers.filter((o) => hosts.includes(o.hostId));
+    // The agent installs what its repositories offer: a newer point release passes, an older one does not.
+    await h.service.onAssignmentStatus(
+      a!.hostId,
+      status(a!.signed.assignment.assignmentId, 'succeeded', { installed: [{ name: 'openssl', version: '3.0.15-1~deb12u1' }] }),
+    );
+    await h.service.onAssignmentStatus(
+      b!.hostId,
+      status(b!.signed.assignment.assignmentId, 'succeeded', { installed: [{ name: 'openssl', version: '3.0.13-1~deb12u0' }] }),
+    );
+    const v = await h.service.get(d.id);
+    expect(Object.fromEntries(v.hosts.map((x) => [x.hostId, x.verified]))).toEqual({ [a!.hostId]: true, [b!.hostId]: false });
+    expect(v.packages).toEqual([{ name: 'openssl', version: null, minVersion: '3.0.13-1~deb12u1' }]);
+
+    const both = await rejection(
+      h.service.create(operator(), basic(hosts, { packages: [{ name: 'openssl', version: '1', minVersion: '2' }] })),
+    );
+    expect(both.message).toContain('both a version and a minVersion');
+    const bad = await rejection(h.service.create(operator(), basic(hosts, { packages: [{ name: 'openssl', minVersion: '-oops' }] })));
+    expect(bad.code).toBe('bad_request');
+  });
+
   it('halts a wave whose failure rate passes the threshold, before offering anything to the next wave', async () => {
     const pilot = await newHosts(2, ['canary']);
     const rest = await newHosts(2, ['fleet']);

@@ -6,10 +6,12 @@ import {
   BrierError,
   checkPackageName,
   checkVersion,
+  compareVersions,
   ECOSYSTEMS,
   type Ecosystem,
   type SignedAssignment,
   signAssignment,
+  type VersionScheme,
   type RebootPolicy as WireRebootPolicy,
   type WorkKeyCertificate,
 } from '@brier/protocol';
@@ -36,6 +38,7 @@ import {
   DEPLOYMENT_STATES,
   type DeploymentSpec,
   type DeploymentState,
+  type PackageTarget,
   type RebootPolicy,
   TERMINAL_ASSIGNMENT_STATES,
 } from './types.js';
@@ -51,7 +54,7 @@ export interface Actor {
 
 export interface CreateDeploymentInput {
   name: string;
-  packages: { name: string; version?: string | null | undefined }[];
+  packages: { name: string; version?: string | null | undefined; minVersion?: string | undefined }[];
   targets: { hostIds?: string[] | undefined; groups?: string[] | undefined };
   waves?: WaveInput[] | undefined;
   critical?: boolean | undefined;
@@ -133,7 +136,7 @@ export interface DeploymentView {
   deadlineAt: Date | null;
   ecosystem: Ecosystem;
   rebootPolicy: WireRebootPolicy;
-  packages: { name: string; version: string | null }[];
+  packages: { name: string; version: string | null; minVersion?: string }[];
   waves: DeploymentWaveView[];
   hosts: DeploymentHostView[];
   summary: ReportSummary;
@@ -211,6 +214,23 @@ const NON_TERMINAL: readonly AssignmentState[] = ['pending', 'offered', 'unreach
 
 function rejectWith(error: RolloutError): never {
   throw toBrierError(error);
+}
+
+/** The version ordering of an inventory ecosystem, where Brier has one. */
+function schemeForEcosystem(ecosystem: Ecosystem): VersionScheme | undefined {
+  return ecosystem === 'dpkg' || ecosystem === 'rpm' || ecosystem === 'apk' ? ecosystem : undefined;
+}
+
+/** Whether an installed version is what was asked for: the pinned one, at least the minimum, or any. */
+function satisfies(ecosystem: Ecosystem, target: PackageTarget, installed: string): boolean {
+  if (target.version !== null) return installed === target.version;
+  const scheme = schemeForEcosystem(ecosystem);
+  if (target.minVersion === undefined || scheme === undefined) return true;
+  try {
+    return compareVersions(scheme, installed, target.minVersion) >= 0;
+  } catch {
+    return false;
+  }
 }
 
 /** How an assignment's reason reads after the agent acted on the reboot policy. */
@@ -361,6 +381,18 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
           problems.push(
             `packages[${i}].version ${JSON.stringify(version)} of ${JSON.stringify(name)} is not a valid ${ecosystem} version: ${v.reason}`,
           );
+      }
+      const minVersion = p?.minVersion;
+      if (minVersion !== undefined) {
+        const m = checkVersion(ecosystem, minVersion);
+        if (version !== null) problems.push(`packages[${i}] has both a version and a minVersion: give one`);
+        else if (!m.ok)
+          problems.push(
+            `packages[${i}].minVersion ${JSON.stringify(minVersion)} of ${JSON.stringify(name)} is not a valid ${ecosystem} version: ${m.reason}`,
+          );
+        else if (schemeForEcosystem(ecosystem) === undefined)
+          problems.push(`packages[${i}].minVersion: ${ecosystem} versions cannot be ordered by Brier`);
+        return { name, version, minVersion };
       }
       return { name, version };
     });
@@ -1089,8 +1121,8 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         const installed = status.installed ?? [];
         // Verified: every requested package is installed at the requested version (any version for "latest").
         const verified =
-          d?.spec.packages.every((p) => installed.some((i) => i.name === p.name && (p.version === null || i.version === p.version))) ===
-          true;
+          d !== undefined &&
+          d.spec.packages.every((p) => installed.some((i) => i.name === p.name && satisfies(d.spec.ecosystem, p, i.version)));
         from = lateOutcome ? ['expired'] : NON_TERMINAL;
         patch = {
           state: 'succeeded',

@@ -75,6 +75,11 @@ export interface PackageTarget {
   name: string;
   /** A pinned version, or null for the candidate version the host's package manager offers. */
   version: string | null;
+  /**
+   * With `version: null`: the least version that counts as done (a vulnerability's fixed version).
+   * The host installs whatever its repositories offer; the server verifies it is at least this.
+   */
+  minVersion?: string;
 }
 
 export interface DeploymentTargets {
