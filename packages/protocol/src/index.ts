@@ -1,5 +1,6 @@
 export * from './assignment.js';
 export * from './canonical-json.js';
+export * from './desired-state.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './inventory.js';

@@ -1,5 +1,6 @@
 import Type, { type TSchema } from 'typebox';
 import { SignedAssignment } from './assignment.js';
+import { MAX_NEIGHBORS, Neighbor, RemediationEvent, RuleResult, SignedPolicyBundle, SignedQuarantineOrder } from './desired-state.js';
 import { HostFacts, MAX_DELTA_ENTRIES, PACKAGES_PER_PART, PackageEntry, PackageKey, SafeText } from './inventory.js';
 import { PendingUpdate, UPDATE_MANAGERS, UpdateManager } from './updates.js';
 
@@ -63,6 +64,10 @@ export const ServerMessages = {
   'assignment.offer': Type.Object({ signed: SignedAssignment }, strict),
   /** The server asks for a fresh inventory (for example an operator pressed "rescan"). */
   'inventory.request': Type.Object({ full: Type.Boolean() }, strict),
+  /** The host's whole desired state, signed; replaces the bundle the agent holds if it is newer. */
+  'policy.bundle': Type.Object({ signed: SignedPolicyBundle }, strict),
+  /** Isolate the host (all but the Brier server) or release it; signed, expiring. */
+  'quarantine.order': Type.Object({ signed: SignedQuarantineOrder }, strict),
   error: Type.Object(
     {
       code: SafeText(64, 1),
@@ -163,6 +168,33 @@ export const AgentMessages = {
     },
     strict,
   ),
+  /**
+   * Sent after every authentication: the bundle sequence the agent enforces (0: none), and whether
+   * it holds the host isolated, so the server can resend what changed while it was away.
+   */
+  'desired-state.sync': Type.Object(
+    { bundleSequence: Type.Integer({ minimum: 0 }), quarantineSequence: Type.Integer({ minimum: 0 }), isolated: Type.Boolean() },
+    strict,
+  ),
+  /** The latest evaluation of every rule of the bundle `bundleSequence`. */
+  'compliance.report': Type.Object(
+    { bundleSequence: Type.Integer({ minimum: 1 }), results: Type.Array(RuleResult, { maxItems: 5_000 }) },
+    strict,
+  ),
+  /** Remediations attempted since the last report, oldest first. */
+  'remediation.events': Type.Object({ events: Type.Array(RemediationEvent, { minItems: 1, maxItems: 500 }) }, strict),
+  /** What the agent did with a quarantine order (or why it refused it). */
+  'quarantine.status': Type.Object(
+    {
+      sequence: Type.Integer({ minimum: 0 }),
+      state: Type.Union([Type.Literal('isolated'), Type.Literal('released'), Type.Literal('failed'), Type.Literal('refused')]),
+      code: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$' })),
+      detail: Type.Optional(SafeText(1000)),
+    },
+    strict,
+  ),
+  /** The host's neighbour tables (ARP, NDP): the server finds unmanaged devices in them. */
+  'neighbors.report': Type.Object({ neighbors: Type.Array(Neighbor, { maxItems: MAX_NEIGHBORS }) }, strict),
 } as const;
 
 type Bodies<M extends Record<string, TSchema>> = { [K in keyof M]: Type.Static<M[K]> };

@@ -94,6 +94,8 @@ export const PURPOSE = {
   workKey: 'brier/work-key/v1',
   /** Work-signing key signs one host's assignment: [canonicalJson(assignment)]. */
   assignment: 'brier/assignment/v1',
+  /** Work-signing key signs a policy bundle or quarantine order: `${desiredState}/${kind}`, [canonicalJson(document)]. */
+  desiredState: 'brier/desired-state/v1',
 } as const;
 
 /** Join tokens: `brier1.<server fingerprint>.<secret>` (the Docker Swarm join-token idea). */

@@ -10,11 +10,14 @@ import type { Logger } from 'pino';
 import { auditRoutes } from './api/audit-routes.js';
 import { authRoutes } from './api/auth-routes.js';
 import { deploymentsRoutes } from './api/deployments-routes.js';
+import { devicesRoutes } from './api/devices-routes.js';
 import { enrollmentRoutes } from './api/enrollment-routes.js';
 import { hostsRoutes } from './api/hosts-routes.js';
 import { createMetrics } from './api/metrics.js';
 import { patchesRoutes } from './api/patches-routes.js';
+import { policiesRoutes } from './api/policies-routes.js';
 import { registerProblemHandler } from './api/problem.js';
+import { quarantineRoutes } from './api/quarantine-routes.js';
 import { systemRoutes } from './api/system-routes.js';
 import { vulnsRoutes } from './api/vulns-routes.js';
 import { windowsRoutes } from './api/windows-routes.js';
@@ -24,11 +27,15 @@ import { createEnrollmentService } from './auth/enrollment-service.js';
 import type { ServerIdentity } from './auth/server-identity.js';
 import { rotateWorkSigningKey, type WorkSigningKey } from './auth/work-signing-key.js';
 import type { ServerConfig } from './config.js';
-import { createAgentGateway, type WorkDelivery } from './gateway/agent-gateway.js';
+import { createDiscoveryService } from './discovery/discovery-service.js';
+import { createAgentGateway, type DesiredStateDelivery, type WorkDelivery } from './gateway/agent-gateway.js';
 import { createHostsService } from './hosts/hosts-service.js';
 import { createInventoryService } from './inventory/inventory-service.js';
 import { createLogger } from './logger.js';
 import { createPatchesService } from './patches/patches-service.js';
+import { createPoliciesService } from './policies/policies-service.js';
+import { quarantineEndpoints } from './policies/quarantine-addresses.js';
+import { createQuarantineService } from './policies/quarantine-service.js';
 import { createDeploymentsService } from './rollouts/deployments-service.js';
 import type { Services } from './services.js';
 import { createStores, type Database } from './store/index.js';
@@ -115,11 +122,24 @@ export async function buildServer(deps: BuildServerDeps) {
     onSync: (hostId, highest) => deployments.onAgentConnected(hostId, highest),
     onStatus: (hostId, status) => deployments.onAssignmentStatus(hostId, status),
   };
+  // Policies, quarantine and discovery take what agents report through this late-bound delivery,
+  // and push signed bundles and orders through the gateway created below.
+  const desiredStateDelivery: DesiredStateDelivery = {
+    onSync: async (hostId, held) => ({
+      quarantine: await quarantine.onSync(hostId, held),
+      bundle: await policies.onSync(hostId, held),
+    }),
+    onCompliance: (hostId, report) => policies.onCompliance(hostId, report),
+    onRemediations: (hostId, report) => policies.onRemediations(hostId, report),
+    onQuarantineStatus: (hostId, status) => quarantine.onStatus(hostId, status),
+    onNeighbors: (hostId, report) => discovery.onNeighbors(hostId, report),
+  };
   const gateway = createAgentGateway({
     hosts: stores.hosts,
     inventory,
     patches,
     work: workDelivery,
+    desiredState: desiredStateDelivery,
     identity,
     config,
     logger,
@@ -133,7 +153,30 @@ export async function buildServer(deps: BuildServerDeps) {
     offer: (hostId, signed) => gateway.offer(hostId, signed),
     now,
     config: { approvalHostThreshold: config.approvalHostThreshold, assignmentTtlHours: config.assignmentTtlHours },
+    onGroupsChanged: (hostId) => policies.onGroupsChanged(hostId),
   });
+  const quarantine = createQuarantineService({
+    store: stores.quarantine,
+    hosts: stores.hosts,
+    audit: stores.audit,
+    signing: () => workKey,
+    sendOrder: (hostId, signed) => gateway.sendQuarantineOrder(hostId, signed),
+    endpoints: (hostId) => quarantineEndpoints(config, gateway.localAddressOf(hostId)),
+    now,
+    logger,
+  });
+  const policies = createPoliciesService({
+    store: stores.policies,
+    audit: stores.audit,
+    signing: () => workKey,
+    sendBundle: (hostId, signed) => gateway.sendPolicyBundle(hostId, signed),
+    now,
+    logger,
+    onComplianceRecorded: async (hostId) => {
+      await quarantine.checkPolicyRequests(hostId);
+    },
+  });
+  const discovery = createDiscoveryService({ store: stores.discovery, audit: stores.audit, now, logger });
   const vulns = createVulnsService({ store: stores.vulns, audit: stores.audit, now, logger, readFeed, detectFeedKind });
   const services: Services = {
     config,
@@ -147,6 +190,9 @@ export async function buildServer(deps: BuildServerDeps) {
     patches,
     deployments,
     vulns,
+    policies,
+    quarantine,
+    discovery,
     workKeys,
     audit: stores.audit,
     gateway,
@@ -189,6 +235,9 @@ export async function buildServer(deps: BuildServerDeps) {
       await api.register(auditRoutes, { services });
       await api.register(vulnsRoutes, { services });
       await api.register(workKeyRoutes, { services });
+      await api.register(policiesRoutes, { services });
+      await api.register(quarantineRoutes, { services });
+      await api.register(devicesRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

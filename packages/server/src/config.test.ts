@@ -45,6 +45,7 @@ describe('parseConfig', () => {
       BRIER_APPROVAL_HOST_THRESHOLD: '10',
       BRIER_ASSIGNMENT_TTL_HOURS: '24',
       BRIER_TRUST_PROXY: 'true',
+      BRIER_QUARANTINE_ALLOW: '10.0.0.5, 2001:DB8:0::7',
     });
     expect(config).toEqual({
       port: 9443,
@@ -64,6 +65,7 @@ describe('parseConfig', () => {
       approvalHostThreshold: 10,
       assignmentTtlHours: 24,
       trustProxy: true,
+      quarantineAllow: ['10.0.0.5', '2001:db8::7'],
     });
   });
 
@@ -128,6 +130,18 @@ describe('parseConfig', () => {
   ])('reads BRIER_TRUST_PROXY=%j as %s', (value, expected) => {
     expect(parseConfig({ BRIER_TRUST_PROXY: value }).trustProxy).toBe(expected);
   });
+
+  it('has no quarantine allow list by default', () => {
+    expect(parseConfig({}).quarantineAllow).toEqual([]);
+    expect(parseConfig({ BRIER_QUARANTINE_ALLOW: ' ' }).quarantineAllow).toEqual([]);
+  });
+
+  it.each(['brier.example.org', '10.0.0.0/8', '10.0.0.1,', '300.1.1.1', 'fe80::1%eth0', '10.0.0.1;rm -rf /'])(
+    'rejects BRIER_QUARANTINE_ALLOW=%j',
+    (value) => {
+      expect(() => parseConfig({ BRIER_QUARANTINE_ALLOW: value })).toThrow(/BRIER_QUARANTINE_ALLOW/);
+    },
+  );
 
   it('rejects a BRIER_TRUST_PROXY that is neither true nor false', () => {
     expect(() => parseConfig({ BRIER_TRUST_PROXY: 'maybe' })).toThrow(ConfigError);

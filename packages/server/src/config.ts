@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { canonicalIp, MAX_ALLOW } from './policies/quarantine-addresses.js';
 
 /** Server configuration: parsed once from the environment, validated, frozen. Units are in the names. */
 export interface ServerConfig {
@@ -23,6 +24,12 @@ export interface ServerConfig {
   assignmentTtlHours: number;
   /** Honour X-Forwarded-For from a reverse proxy (nginx) when computing client addresses. */
   trustProxy: boolean;
+  /**
+   * Server addresses (IPs) a quarantined host may still reach, as agents reach the server (behind
+   * NAT or a proxy: that address). Empty: the public URL's host if it is an IP, else the address the
+   * agent's connection arrived at.
+   */
+  quarantineAllow: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -43,6 +50,22 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (/^(1|true|yes)$/i.test(raw)) return true;
   if (/^(0|false|no)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function ipList(env: NodeJS.ProcessEnv, name: string): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return Object.freeze([]);
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const ip = canonicalIp(part.trim());
+    if (!ip || part.includes('/') || part.includes('%'))
+      throw new ConfigError(
+        `${name} must be comma-separated IP addresses (no names, prefixes or zones), got ${JSON.stringify(part.trim())}`,
+      );
+    if (!out.includes(ip)) out.push(ip);
+  }
+  if (out.length > MAX_ALLOW - 1) throw new ConfigError(`${name} may list at most ${MAX_ALLOW - 1} addresses`);
+  return Object.freeze(out);
 }
 
 export const CONFIG_DEFAULTS = {
@@ -85,5 +108,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
     approvalHostThreshold: int(env, 'BRIER_APPROVAL_HOST_THRESHOLD', CONFIG_DEFAULTS.approvalHostThreshold, 0, 10_000_000),
     assignmentTtlHours: int(env, 'BRIER_ASSIGNMENT_TTL_HOURS', CONFIG_DEFAULTS.assignmentTtlHours, 1, 24 * 90),
     trustProxy: bool(env, 'BRIER_TRUST_PROXY', false),
+    quarantineAllow: ipList(env, 'BRIER_QUARANTINE_ALLOW'),
   });
 }

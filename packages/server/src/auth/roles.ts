@@ -21,6 +21,16 @@ export const PERMISSIONS = {
   'vulns:manage': ['admin', 'operator'],
   /** Server-wide settings: the SLA matrix, scheduled feeds (the server fetches what they name). */
   'settings:manage': ['admin'],
+  /** Policies, compliance and remediation events, quarantine state and requests, unmanaged devices. */
+  'policies:read': ['admin', 'approver', 'operator', 'viewer'],
+  /** Create, replace and delete policies (each change re-signs the affected hosts' bundles). */
+  'policies:manage': ['admin', 'operator'],
+  /** Isolate a host from the network (all but the Brier server) and release it. */
+  'quarantine:manage': ['admin', 'operator'],
+  /** Decide the quarantines a policy asks for (antivirus unhealthy for too long). */
+  'quarantine:approve': ['admin', 'approver'],
+  /** Mark unmanaged devices known or ignored. */
+  'devices:manage': ['admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

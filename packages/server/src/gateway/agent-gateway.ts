@@ -16,6 +16,8 @@ import {
   type ServerMessageBodies,
   ServerMessages,
   type SignedAssignment,
+  type SignedPolicyBundle,
+  type SignedQuarantineOrder,
   signFields,
   verifyFields,
   wsCloseCodeOf,
@@ -52,11 +54,29 @@ export interface WorkDelivery {
   onStatus(hostId: string, status: AgentMessageBodies['assignment.status']): Promise<void>;
 }
 
+/**
+ * Policies, quarantine and discovery (the desired-state services): what the agent reports goes
+ * there, and after authentication it answers with what the host must hold. Identity is the
+ * connection's, never the message's.
+ */
+export interface DesiredStateDelivery {
+  /** After authentication: the signed bundle / order to (re)send, given what the agent holds. */
+  onSync(
+    hostId: string,
+    held: AgentMessageBodies['desired-state.sync'],
+  ): Promise<{ bundle?: SignedPolicyBundle | undefined; quarantine?: SignedQuarantineOrder | undefined }>;
+  onCompliance(hostId: string, report: AgentMessageBodies['compliance.report']): Promise<void>;
+  onRemediations(hostId: string, report: AgentMessageBodies['remediation.events']): Promise<void>;
+  onQuarantineStatus(hostId: string, status: AgentMessageBodies['quarantine.status']): Promise<void>;
+  onNeighbors(hostId: string, report: AgentMessageBodies['neighbors.report']): Promise<void>;
+}
+
 export interface GatewayDeps {
   hosts: Pick<HostsStore, 'get' | 'setOnline' | 'touchLastSeen' | 'isKeyRevoked'>;
   inventory: InventoryService;
   patches: Pick<PatchesService, 'recordReport'>;
   work: WorkDelivery;
+  desiredState: DesiredStateDelivery;
   identity: ServerIdentity;
   config: GatewayConfig;
   logger: Logger;
@@ -89,6 +109,8 @@ interface Session {
   queue: Promise<void>;
   snapshot: Snapshot | undefined;
   closed: boolean;
+  /** This server's end of the connection: the address and port the agent's packets are sent to. */
+  local: { address: string; port: number } | undefined;
 }
 
 /** Errors that end the connection: the peer is not speaking the protocol or not who it claims. */
@@ -246,6 +268,15 @@ export function createAgentGateway(deps: GatewayDeps) {
       for (const signed of await deps.work.onSync(hostId, body.highestSequence)) send(s, 'assignment.offer', { signed });
     },
     'assignment.status': (_s, hostId, body) => deps.work.onStatus(hostId, body),
+    'desired-state.sync': async (s, hostId, body) => {
+      const { bundle, quarantine } = await deps.desiredState.onSync(hostId, body);
+      if (quarantine) send(s, 'quarantine.order', { signed: quarantine });
+      if (bundle) send(s, 'policy.bundle', { signed: bundle });
+    },
+    'compliance.report': (_s, hostId, body) => deps.desiredState.onCompliance(hostId, body),
+    'remediation.events': (_s, hostId, body) => deps.desiredState.onRemediations(hostId, body),
+    'quarantine.status': (_s, hostId, body) => deps.desiredState.onQuarantineStatus(hostId, body),
+    'neighbors.report': (_s, hostId, body) => deps.desiredState.onNeighbors(hostId, body),
     'updates.report': async (s, hostId, body, id) => {
       const count = await deps.patches.recordReport(hostId, body.updates);
       send(s, 'updates.ack', { count }, id);
@@ -271,7 +302,8 @@ export function createAgentGateway(deps: GatewayDeps) {
     }
   }
 
-  function onConnection(ws: WebSocket) {
+  function onConnection(ws: WebSocket, req: IncomingMessage) {
+    const { localAddress, localPort } = req.socket;
     const s: Session = {
       ws,
       nonce: randomToken(),
@@ -282,6 +314,7 @@ export function createAgentGateway(deps: GatewayDeps) {
       queue: Promise.resolve(),
       snapshot: undefined,
       closed: false,
+      local: localAddress && localPort ? { address: localAddress, port: localPort } : undefined,
     };
     sessions.add(s);
     s.authTimer = setTimeout(() => fail(s, new BrierError('auth_timeout')), config.authTimeoutMs);
@@ -383,11 +416,29 @@ export function createAgentGateway(deps: GatewayDeps) {
       }
     },
     isOnline: (hostId: string) => byHost.has(hostId),
+    /** The server address and port a connected host's agent reached (quarantine lets it keep them); undefined when offline. */
+    localAddressOf(hostId: string): { address: string; port: number } | undefined {
+      return byHost.get(hostId)?.local;
+    },
     /** Pushes signed work to a connected host; false when it is offline (it will sync on reconnect). */
     offer(hostId: string, signed: SignedAssignment): boolean {
       const s = byHost.get(hostId);
       if (!s || s.closed) return false;
       send(s, 'assignment.offer', { signed });
+      return true;
+    },
+    /** Pushes a signed policy bundle to a connected host; false when offline (sent on its next sync). */
+    sendPolicyBundle(hostId: string, signed: SignedPolicyBundle): boolean {
+      const s = byHost.get(hostId);
+      if (!s || s.closed) return false;
+      send(s, 'policy.bundle', { signed });
+      return true;
+    },
+    /** Pushes a signed quarantine order to a connected host; false when offline. */
+    sendQuarantineOrder(hostId: string, signed: SignedQuarantineOrder): boolean {
+      const s = byHost.get(hostId);
+      if (!s || s.closed) return false;
+      send(s, 'quarantine.order', { signed });
       return true;
     },
     connectedCount: () => byHost.size,

@@ -198,6 +198,8 @@ export interface DeploymentsServiceDeps {
   config?: Partial<DeploymentsConfig> | undefined;
   /** New ids (tests may fix them); random UUIDs by default. */
   newId?: () => string;
+  /** Told after a host's groups were set (policies target groups: its policy bundle may change). */
+  onGroupsChanged?: ((hostId: string) => Promise<void>) | undefined;
 }
 
 const MINUTE_MS = 60_000;
@@ -1246,7 +1248,10 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       onStatus: (hostId: string, status: AgentMessageBodies['assignment.status']) => onAssignmentStatus(hostId, status),
     },
     /** Sets a host's groups (targets and group waves name them). */
-    setHostGroups: (hostId: string, groups: readonly string[]) => store.setHostGroups(hostId, groups),
+    setHostGroups: async (hostId: string, groups: readonly string[]) => {
+      await store.setHostGroups(hostId, groups);
+      await deps.onGroupsChanged?.(hostId);
+    },
   };
 }
 

@@ -1,13 +1,16 @@
 import type { AuditStore } from '../audit/types.js';
 import type { AccessTokensStore, EnrollmentTokensStore, UsersStore } from '../auth/types.js';
+import type { DiscoveryStore } from '../discovery/discovery-repository.js';
 import type { InventoryStore } from '../hosts/types.js';
 import type { PatchesStore } from '../patches/types.js';
+import type { PoliciesStore, QuarantineStore } from '../policies/policies-repository.js';
 import type { DeploymentsStore } from '../rollouts/deployments-repository.js';
 import type { VulnsStore } from '../vulns/vulns-repository.js';
 import { createAccessTokensStore } from './access-tokens-store.js';
 import { createAuditStore } from './audit-store.js';
 import type { Db } from './db.js';
 import { createDeploymentsStore } from './deployments-store.js';
+import { createDiscoveryStore, createPoliciesStore, createQuarantineStore } from './desired-state-store.js';
 import { createEnrollmentTokensStore } from './enrollment-tokens-store.js';
 import { createHostsStore, type HostsStoreWithEnrollment } from './hosts-store.js';
 import { createInventoryStore } from './inventory-store.js';
@@ -25,6 +28,9 @@ export interface Stores {
   patches: PatchesStore;
   deployments: DeploymentsStore;
   vulns: VulnsStore;
+  policies: PoliciesStore;
+  quarantine: QuarantineStore;
+  discovery: DiscoveryStore;
 }
 
 export function createStores(db: Db): Stores {
@@ -38,6 +44,9 @@ export function createStores(db: Db): Stores {
     patches: createPatchesStore(db),
     deployments: createDeploymentsStore(db),
     vulns: createVulnsStore(db),
+    policies: createPoliciesStore(db),
+    quarantine: createQuarantineStore(db),
+    discovery: createDiscoveryStore(db),
   };
 }
 

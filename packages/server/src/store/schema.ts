@@ -460,3 +460,139 @@ export const vulnImports = pgTable(
   },
   (t) => [index('vuln_imports_started_idx').on(t.startedAt)],
 );
+
+// ------------------------------------------------------------------ desired state
+
+/** A named policy: rules in audit or enforce mode, assigned to hosts and groups. Each edit bumps `version`. */
+export const policies = pgTable('policies', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  mode: text('mode').notNull(),
+  rules: jsonb('rules').notNull(),
+  /** {hostIds?: string[], groups?: string[]} */
+  targets: jsonb('targets').notNull(),
+  intervalMinutes: integer('interval_minutes').notNull(),
+  /** Ask an approver to quarantine a host whose antivirus stays unhealthy this long (null: never). */
+  quarantineAfterMinutes: integer('quarantine_after_minutes'),
+  version: integer('version').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: ts('created_at').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** The last bundle signed for each host: resent on reconnect, replaced when its policies change. */
+export const hostBundles = pgTable('host_bundles', {
+  hostId: uuid('host_id')
+    .primaryKey()
+    .references(() => hosts.id, { onDelete: 'cascade' }),
+  sequence: bigint('sequence', { mode: 'number' }).notNull(),
+  /** sha256 of the policies it carries: an unchanged set is not re-signed. */
+  contentHash: text('content_hash').notNull(),
+  signed: jsonb('signed').notNull(),
+  issuedAt: ts('issued_at').notNull(),
+  /** The sequence the agent last said it enforces. */
+  ackedSequence: bigint('acked_sequence', { mode: 'number' }),
+});
+
+/** The latest result of each rule on each host. */
+export const compliance = pgTable(
+  'compliance',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    policyId: uuid('policy_id').notNull(),
+    rule: integer('rule').notNull(),
+    policyVersion: integer('policy_version').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull(),
+    detail: text('detail').notNull(),
+    checkedAt: ts('checked_at').notNull(),
+    /** When the status last changed (how long a rule has been failing). */
+    sinceAt: ts('since_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.policyId, t.rule] }), index('compliance_policy_idx').on(t.policyId, t.status)],
+);
+
+/** Every remediation an agent attempted, with before and after. */
+export const remediationEvents = pgTable(
+  'remediation_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    policyId: uuid('policy_id').notNull(),
+    policyVersion: integer('policy_version').notNull(),
+    rule: integer('rule').notNull(),
+    action: text('action').notNull(),
+    ok: boolean('ok').notNull(),
+    before: text('before').notNull(),
+    after: text('after').notNull(),
+    at: ts('at').notNull(),
+    receivedAt: ts('received_at').notNull(),
+  },
+  (t) => [index('remediation_events_host_idx').on(t.hostId, t.at)],
+);
+
+/** Quarantine per host: the last signed order and what the agent said it did. */
+export const quarantines = pgTable('quarantines', {
+  hostId: uuid('host_id')
+    .primaryKey()
+    .references(() => hosts.id, { onDelete: 'cascade' }),
+  /** isolate | release: what the server asked for last. */
+  action: text('action').notNull(),
+  sequence: bigint('sequence', { mode: 'number' }).notNull(),
+  signed: jsonb('signed').notNull(),
+  /** pending | isolated | released | failed | refused: what the agent reported. */
+  state: text('state').notNull(),
+  detail: text('detail'),
+  reason: text('reason').notNull(),
+  requestedBy: text('requested_by').notNull(),
+  requestedAt: ts('requested_at').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** Quarantines a policy asked for: an approver decides. */
+export const quarantineRequests = pgTable(
+  'quarantine_requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    policyId: uuid('policy_id').notNull(),
+    reason: text('reason').notNull(),
+    state: text('state').notNull(),
+    requestedAt: ts('requested_at').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: ts('decided_at'),
+  },
+  (t) => [index('quarantine_requests_state_idx').on(t.state)],
+);
+
+/** A MAC/IP pair an agent saw in its neighbour table. */
+export const networkSightings = pgTable(
+  'network_sightings',
+  {
+    mac: text('mac').notNull(),
+    ip: text('ip').notNull(),
+    /** The agent that saw it. */
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    interface: text('interface').notNull(),
+    firstSeenAt: ts('first_seen_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.mac, t.ip, t.hostId] }), index('network_sightings_mac_idx').on(t.mac)],
+);
+
+/** An operator's verdict on a device nobody manages: known (expected, e.g. a printer) or ignored. */
+export const deviceMarks = pgTable('device_marks', {
+  mac: text('mac').primaryKey(),
+  state: text('state').notNull(),
+  note: text('note'),
+  markedBy: text('marked_by').notNull(),
+  markedAt: ts('marked_at').notNull(),
+});
