@@ -64,6 +64,11 @@ export interface RealAgentOptions {
   apt?: { aptOptions: readonly string[]; env: Readonly<Record<string, string>> };
   /** Package executors for signed work (e.g. an AptExecutor on a sandbox); none means every assignment fails as tool-missing. */
   executors?: AgentDeps['executors'];
+  /** What policies act through (services, packages, antivirus); none: package and service rules report errors. */
+  policyPorts?: AgentDeps['policyPorts'];
+  /** How policy intervals are timed (tests shrink minutes to seconds). */
+  policyEvery?: AgentDeps['policyEvery'];
+  policyRateLimit?: AgentDeps['policyRateLimit'];
 }
 
 /** Enrols and starts the real agent code (enrol, link, reporter, collectors) against a server. */
@@ -95,6 +100,9 @@ export async function startRealAgent(options: RealAgentOptions) {
       return { updates, sources };
     },
     ...(options.executors ? { executors: options.executors } : {}),
+    ...(options.policyPorts ? { policyPorts: options.policyPorts } : {}),
+    ...(options.policyEvery ? { policyEvery: options.policyEvery } : {}),
+    ...(options.policyRateLimit ? { policyRateLimit: options.policyRateLimit } : {}),
     logger: pino({ level: 'silent' }),
     scheduler: { schedule: () => () => {} },
     inventoryCron: '0 0 1 1 *',

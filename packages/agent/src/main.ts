@@ -9,18 +9,23 @@ import pino from 'pino';
 import si from 'systeminformation';
 import { buildAgent } from './agent.js';
 import { collectInventory } from './collectors/inventory.js';
+import { collectNeighbors } from './collectors/neighbors/index.js';
 import { collectPendingUpdates } from './collectors/updates/index.js';
 import { enroll } from './enroll.js';
 import { ApkExecutor } from './executors/apk.linux.js';
 import { AptExecutor } from './executors/apt.linux.js';
+import { AptControl } from './executors/apt-control.linux.js';
 import { DnfExecutor } from './executors/dnf.linux.js';
 import type { PackageExecutor } from './executors/package-executor.js';
 import { WindowsPackageExecutor } from './executors/windows-package-executor.windows.js';
 import { WindowsUpdateExecutor } from './executors/windows-update.windows.js';
 import { WingetExecutor } from './executors/winget.windows.js';
 import { ZypperExecutor } from './executors/zypper.linux.js';
+import { hostPolicyPorts } from './policy/host-ports.js';
+import { platformFirewall, runWithInput } from './quarantine/index.js';
 import { parseRebootSwitch, platformRebooter } from './reboot/platform-rebooter.js';
 import { runCommand } from './run-command.js';
+import { platformServiceManager } from './services/index.js';
 import { AgentState, StateError } from './state/agent-state.js';
 import { LEDGER_FILE, Ledger } from './state/ledger.js';
 
@@ -210,8 +215,17 @@ async function main(argv: string[]): Promise<number> {
         ledger,
         executors,
         rebooter: platformRebooter(process.platform, runCommand, rebootSwitch),
+        firewall: platformFirewall(process.platform, runWithInput, { stateDir: state.dir }),
+        // Policies install and remove with apt (Debian, Ubuntu); elsewhere package rules report 'error'.
+        policyPorts: hostPolicyPorts({
+          platform: process.platform,
+          run: runCommand,
+          services: platformServiceManager(process.platform, runCommand),
+          ...(process.platform === 'linux' && onPath('apt-get') ? { packages: new AptControl({ run: runCommand }) } : {}),
+        }),
         collect,
         collectUpdates: () => collectPendingUpdates({ run: runCommand, platform: process.platform }),
+        collectNeighbors: () => collectNeighbors({ run: runCommand, readFile: (p) => readFile(p, 'utf8'), platform: process.platform }),
         logger,
         inventoryCron,
         scheduler: {

@@ -56,7 +56,8 @@ const BUSY = [
   /dpkg frontend lock (?:was|is) locked by another process/,
   /dpkg status database is locked by another process/,
 ];
-const INTERRUPTED = /dpkg was interrupted, you must manually run/;
+/** What apt prints when dpkg's journal holds an unfinished run (repair with `dpkg --configure -a`). */
+export const DPKG_INTERRUPTED = /dpkg was interrupted, you must manually run/;
 
 const fileExistsDefault = (file: string): Promise<boolean> =>
   access(file).then(
@@ -64,7 +65,8 @@ const fileExistsDefault = (file: string): Promise<boolean> =>
     () => false,
   );
 
-function isBusy(text: string): boolean {
+/** Whether apt or dpkg said another process holds one of their locks. */
+export function isAptBusy(text: string): boolean {
   return BUSY.some((re) => re.test(text));
 }
 
@@ -113,9 +115,10 @@ export class AptExecutor implements PackageExecutor {
   readonly ecosystem = 'dpkg' as const;
   private readonly root: string;
   private readonly admindir: string;
-  private readonly aptOptions: readonly string[];
-  private readonly dpkgOptions: readonly string[];
-  private readonly env: NodeJS.ProcessEnv;
+  /** apt's argv prefix, dpkg's and the tools' environment; shared with AptControl (apt-control.linux.ts). */
+  readonly aptOptions: readonly string[];
+  readonly dpkgOptions: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
   private readonly fileExists: (file: string) => Promise<boolean>;
 
   constructor(private readonly deps: AptExecutorDeps) {
@@ -189,14 +192,14 @@ export class AptExecutor implements PackageExecutor {
     const timeoutMs = (this.deps.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS) + opts.lockTimeoutSeconds * 1000;
     let result = await runStep(run, log, 'apt-get', args, { env: this.env, timeoutMs });
     let text = `${result.stdout}\n${result.stderr}`;
-    if (result.code !== 0 && INTERRUPTED.test(text)) {
+    if (result.code !== 0 && DPKG_INTERRUPTED.test(text)) {
       // dpkg's journal was left behind after --audit looked (or it said nothing); repair once and retry.
       const again = await this.repairIfInterrupted(log, true);
       if (again) return again;
       result = await runStep(run, log, 'apt-get', args, { env: this.env, timeoutMs });
       text = `${result.stdout}\n${result.stderr}`;
     }
-    if (result.code !== 0 && isBusy(text)) {
+    if (result.code !== 0 && isAptBusy(text)) {
       return busy(log, `another package manager held the dpkg lock for more than ${opts.lockTimeoutSeconds} s: ${errorLines(text, /^E:/)}`);
     }
 
@@ -221,8 +224,9 @@ export class AptExecutor implements PackageExecutor {
   /**
    * `dpkg --audit` prints the packages an interrupted run left half-done (and exits 0 either way);
    * `dpkg --configure -a` finishes them. Returns a result only when the repair could not be done.
+   * Also used by AptControl before it installs or removes.
    */
-  private async repairIfInterrupted(log: OutputTail, force: boolean): Promise<ExecutionResult | null> {
+  async repairIfInterrupted(log: OutputTail, force: boolean): Promise<ExecutionResult | null> {
     const { run } = this.deps;
     if (!force) {
       const audit = await runStep(run, log, 'dpkg', [...this.dpkgOptions, '--audit'], { env: this.env, timeoutMs: QUERY_TIMEOUT_MS });
@@ -235,13 +239,13 @@ export class AptExecutor implements PackageExecutor {
     });
     const text = `${result.stdout}\n${result.stderr}`;
     if (result.code === 0) return null;
-    if (isBusy(text))
+    if (isAptBusy(text))
       return busy(log, 'another package manager holds the dpkg lock, so the interrupted dpkg run could not be repaired yet');
     return failed(log, 'repair-failed', `dpkg --configure -a failed: ${errorLines(text, /^dpkg: error/) || `exit ${result.code}`}`);
   }
 
-  /** Configured packages by name: every installed architecture's version. */
-  private async installedVersions(): Promise<Map<string, string[]>> {
+  /** Configured packages by name: every installed architecture's version. Also used by AptControl. */
+  async installedVersions(): Promise<Map<string, string[]>> {
     let entries: RawPackage[];
     try {
       entries = await collectDpkg(this.deps.run, { admindir: this.admindir });

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { CommandError } from '../run-command.js';
+import { runWithInput } from './run-with-input.js';
+
+describe('runWithInput', () => {
+  it('feeds the input to stdin and collects stdout and the exit code, with no shell in between', async () => {
+    const result = await runWithInput(
+      process.execPath,
+      ['-e', "process.stdin.pipe(process.stdout); process.stdin.on('end', () => process.exitCode = 3)"],
+      {
+        input: 'table inet x; $(reboot) `id`\n',
+      },
+    );
+    expect(result).toEqual({ stdout: 'table inet x; $(reboot) `id`\n', stderr: '', code: 3 });
+  });
+
+  it('closes stdin at once when there is no input', async () => {
+    const result = await runWithInput(process.execPath, [
+      '-e',
+      "let n = 0; process.stdin.on('data', (c) => { n += c.length }).on('end', () => console.log(n))",
+    ]);
+    expect(result.stdout.trim()).toBe('0');
+  });
+
+  it('says ENOENT for a missing program and ETIMEDOUT for one that hangs', async () => {
+    await expect(runWithInput('brier-no-such-tool', [])).rejects.toMatchObject({ code: 'ENOENT' });
+    const hung = runWithInput(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { timeoutMs: 200 });
+    await expect(hung).rejects.toBeInstanceOf(CommandError);
+    await expect(hung).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  });
+});
