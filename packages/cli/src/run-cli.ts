@@ -11,11 +11,15 @@ import {
   UsageError,
 } from './command.js';
 import { apiTokensCommand } from './commands/api-tokens.js';
+import { complianceCommand } from './commands/compliance.js';
 import { deployCommand } from './commands/deploy.js';
+import { devicesCommand } from './commands/devices.js';
 import { hostsCommand } from './commands/hosts.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { patchesCommand } from './commands/patches.js';
+import { policiesCommand } from './commands/policies.js';
+import { quarantineCommand, releaseCommand } from './commands/quarantine.js';
 import { softwareCommand } from './commands/software.js';
 import { tokensCommand } from './commands/tokens.js';
 import { usersCommand } from './commands/users.js';
@@ -39,6 +43,11 @@ export const COMMANDS: readonly Command[] = [
   patchesCommand,
   deployCommand,
   vulnsCommand,
+  policiesCommand,
+  complianceCommand,
+  quarantineCommand,
+  releaseCommand,
+  devicesCommand,
   tokensCommand,
   apiTokensCommand,
   usersCommand,
