@@ -294,7 +294,7 @@ async function waitFor(socket: RawAgentSocket, type: string): Promise<void> {
 // Scenario B: the anchor, a plain COPY of the same rows into the same tables.
 
 /** COPY text format: backslash, tab, newline and carriage return must be escaped. */
-function copyField(value: string): string {
+export function copyField(value: string): string {
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 

@@ -4,10 +4,12 @@
  */
 import { parseFanoutArgs, runFanout } from './fanout.js';
 import { parseIngestArgs, runInventoryIngest } from './inventory-ingest.js';
+import { parseVulnArgs, runVulnMatching } from './vuln-matching.js';
 
 const BENCHMARKS: Record<string, (argv: readonly string[], command: string) => Promise<void>> = {
   'inventory-ingest': (argv, command) => runInventoryIngest(parseIngestArgs(argv), command),
   fanout: (argv, command) => runFanout(parseFanoutArgs(argv), command),
+  'vuln-matching': (argv, command) => runVulnMatching(parseVulnArgs(argv), command),
 };
 
 const [first, ...rest] = process.argv.slice(2);

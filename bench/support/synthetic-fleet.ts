@@ -33,7 +33,8 @@ export interface SyntheticHost {
   hash: string;
 }
 
-interface PackageSpec {
+/** One package name of the pool, with its source package and versions. */
+export interface FleetPackage {
   name: string;
   source: string;
   /** 'all' packages are the same catalogue row on every architecture. */
@@ -145,8 +146,8 @@ function versionsOf(rand: () => number): Array<[string, string]> {
   return versions;
 }
 
-function buildPool(rand: () => number, size: number): PackageSpec[] {
-  const pool: PackageSpec[] = [];
+function buildPool(rand: () => number, size: number): FleetPackage[] {
+  const pool: FleetPackage[] = [];
   const names = new Set<string>();
   const sources = new Set<string>();
   while (pool.length < size) {
@@ -163,12 +164,32 @@ function buildPool(rand: () => number, size: number): PackageSpec[] {
   // Shuffle (Fisher-Yates) so tiers mix libraries, tools and data packages.
   for (let i = pool.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
-    [pool[i], pool[j]] = [pool[j] as PackageSpec, pool[i] as PackageSpec];
+    [pool[i], pool[j]] = [pool[j] as FleetPackage, pool[i] as FleetPackage];
   }
   return pool;
 }
 
-export function generateFleet(options: FleetOptions): SyntheticHost[] {
+/** A host's packages without the facts and hash, as `streamFleet` yields them. */
+export interface SyntheticHostPackages {
+  hostname: string;
+  arch: 'amd64' | 'arm64';
+  packages: PackageEntry[];
+}
+
+/**
+ * The package pool a fleet with these options is drawn from: every name, its source package and its
+ * three versions. Built from the same seed as `generateFleet`/`streamFleet` (the pool is the first
+ * thing drawn), so it is exactly the pool those hosts were drawn from: feeds can be aimed at it.
+ */
+export function fleetPool(options: FleetOptions): readonly FleetPackage[] {
+  return buildPool(seededRandom(options.seed ?? 20_240_601), options.poolSize ?? options.packagesPerHost * 4);
+}
+
+/**
+ * The fleet one host at a time, without facts or inventory hash: for fleets too large to hold
+ * (10,000 hosts are 15 million entries). Yields the same hosts, in the same order, as `generateFleet`.
+ */
+export function* streamFleet(options: FleetOptions): Generator<SyntheticHostPackages> {
   const rand = seededRandom(options.seed ?? 20_240_601);
   const poolSize = options.poolSize ?? options.packagesPerHost * 4;
   const pool = buildPool(rand, poolSize);
@@ -180,7 +201,6 @@ export function generateFleet(options: FleetOptions): SyntheticHost[] {
   const tail = tailShare * (poolSize - commonEnd);
   const commonMean = Math.max(0, Math.min(1, (options.packagesPerHost - base - tail) / Math.max(1, commonEnd - baseEnd)));
 
-  const hosts: SyntheticHost[] = [];
   for (let h = 0; h < options.hosts; h++) {
     const arch = rand() < 0.1 ? 'arm64' : 'amd64';
     const commonShare = commonMean * (0.6 + 0.8 * rand());
@@ -188,7 +208,7 @@ export function generateFleet(options: FleetOptions): SyntheticHost[] {
     const lag = rand() * 0.3;
     const packages: PackageEntry[] = [];
     for (let i = 0; i < pool.length; i++) {
-      const spec = pool[i] as PackageSpec;
+      const spec = pool[i] as FleetPackage;
       const p = i < baseEnd ? 0.97 : i < commonEnd ? commonShare : tailShare;
       if (rand() >= p) continue;
       let back = 0;
@@ -196,7 +216,14 @@ export function generateFleet(options: FleetOptions): SyntheticHost[] {
       const [version, sourceVersion] = spec.versions[back] as [string, string];
       packages.push({ ecosystem: 'dpkg', name: spec.name, version, arch: spec.archAll ? 'all' : arch, source: spec.source, sourceVersion });
     }
-    const hostname = `bench-${String(h).padStart(5, '0')}`;
+    yield { hostname: `bench-${String(h).padStart(5, '0')}`, arch, packages };
+  }
+}
+
+export function generateFleet(options: FleetOptions): SyntheticHost[] {
+  const hosts: SyntheticHost[] = [];
+  let h = 0;
+  for (const { hostname, arch, packages } of streamFleet(options)) {
     hosts.push({
       hostname,
       arch,
@@ -210,6 +237,7 @@ export function generateFleet(options: FleetOptions): SyntheticHost[] {
         agentVersion: '0.1.0',
       },
     });
+    h++;
   }
   return hosts;
 }
