@@ -173,10 +173,9 @@ export function createVulnsService(deps: VulnsServiceDeps) {
     let matches: Match[] = [];
     let entryCount = 0;
     if (fresh.length > 0) {
-      // Only entries naming these packages matter; the index is built from those alone.
-      const all = await store.affectedEntries();
-      const wanted = new Set(fresh.flatMap((s) => [s.name, s.source]));
-      const entries = all.filter((e) => wanted.has(e.name));
+      // Only entries naming these packages (or their source packages) matter.
+      const names = [...new Set(fresh.flatMap((s) => (s.source === '' ? [s.name] : [s.name, s.source])))];
+      const entries = await store.affectedEntriesNamed(names);
       entryCount = entries.length;
       matches = matchSoftware(fresh, new AffectedIndex(entries), distinct(hosts), stats);
     }
