@@ -350,13 +350,23 @@ export function createVulnsStore(db: Db): VulnsStore {
           from jsonb_to_recordset(${hostsJson}::jsonb) as he(host_id uuid, os_ecosystem text)
           left join host_attributes ha on ha.host_id = he.host_id`);
         await tx.execute(sql`analyze brier_sync_hosts`);
+        // A few hosts (an inventory change): take their links first, so the join starts from them
+        // rather than from every host running a matched package.
+        let links = sql.raw('host_software');
+        if (scope.hostIds !== undefined) {
+          await tx.execute(sql`
+            create temporary table brier_sync_links on commit drop as
+            select hs.host_id, hs.software_id from host_software hs join brier_sync_hosts t on t.host_id = hs.host_id`);
+          await tx.execute(sql`analyze brier_sync_links`);
+          links = sql.raw('brier_sync_links');
+        }
         await tx.execute(sql`
           create temporary table brier_sync_cur on commit drop as
           select distinct on (t.host_id, m.source, m.advisory_id, s.name)
             t.host_id, m.source, m.advisory_id, s.name as package_name, s.version as installed_version, m.fixed_version,
             a.severity, t.tier, m.explanation
           from vuln_matches m
-          join host_software hs on hs.software_id = m.software_id
+          join ${links} hs on hs.software_id = m.software_id
           join brier_sync_hosts t on t.host_id = hs.host_id and t.os_ecosystem = m.os_ecosystem
           join software s on s.id = m.software_id
           join vuln_advisories a on a.source = m.source and a.id = m.advisory_id and a.withdrawn is null
