@@ -27,9 +27,8 @@ import {
   type SoftwareEntry,
 } from '../packages/server/src/vulns/matcher.js';
 import type { Advisory } from '../packages/server/src/vulns/model.js';
-import { scoreSeverity } from '../packages/server/src/vulns/severity.js';
-import type { AdvisoryKey, AdvisoryRow, HostEcosystem, VulnsStore } from '../packages/server/src/vulns/vulns-repository.js';
-import { contentHash, createVulnsService, type RematchResult } from '../packages/server/src/vulns/vulns-service.js';
+import type { AdvisoryKey, HostEcosystem, VulnsStore } from '../packages/server/src/vulns/vulns-repository.js';
+import { createVulnsService, type RematchResult, toRow } from '../packages/server/src/vulns/vulns-service.js';
 import { createDatabase, dropDatabase, startPostgres } from '../test/support/postgres.js';
 import { copyField } from './inventory-ingest.js';
 import { type CopyTarget, copyRows } from './support/copy-rows.js';
@@ -123,26 +122,6 @@ async function findingCounts(database: Database): Promise<{ open: number; closed
     sql`select count(*) filter (where closed_at is null)::int as open, count(*) filter (where closed_at is not null)::int as closed
         from vuln_findings`,
   );
-}
-
-/** Same conversion as the service's importer (vulns-service.ts toRow, which it does not export). */
-function advisoryRow(a: Advisory): AdvisoryRow {
-  const score = scoreSeverity(a.severity);
-  return {
-    source: a.source,
-    id: a.id,
-    aliases: a.aliases,
-    modified: new Date(a.modified),
-    published: a.published ? new Date(a.published) : null,
-    withdrawn: a.withdrawn ? new Date(a.withdrawn) : null,
-    summary: a.summary ?? null,
-    severity: score.severity,
-    severityScore: score.score ?? null,
-    severitySource: score.source,
-    severityDetail: score.detail,
-    contentHash: contentHash(a),
-    affected: a.affected,
-  };
 }
 
 /**
@@ -282,7 +261,7 @@ async function loadFleet(database: Database, target: CopyTarget, options: VulnBe
 }
 
 async function importAdvisories(store: VulnsStore, advisories: readonly Advisory[]): Promise<{ seconds: number; prepare: number }> {
-  const prepared = await timed(() => advisories.map(advisoryRow));
+  const prepared = await timed(() => advisories.map(toRow));
   const at = new Date();
   const { seconds } = await timed(async () => {
     for (let i = 0; i < prepared.value.length; i += IMPORT_BATCH)
@@ -507,7 +486,7 @@ export async function runVulnMatching(options: VulnBenchOptions, command: string
     // 2. Feed side: 100 records get new fixed versions.
     const revised = reviseFixedVersions(feed, INCREMENTAL);
     const keys = revised.map((a) => ({ source: a.source, id: a.id }));
-    const upsert = await timed(() => stores.vulns.upsertAdvisories(revised.map(advisoryRow), new Date()));
+    const upsert = await timed(() => stores.vulns.upsertAdvisories(revised.map(toRow), new Date()));
     console.log(`  feed update: upsertAdvisories of ${revised.length} changed records ${s(upsert.seconds)}s (untimed set-up)`);
     const feedSide = await scenario(`incremental, ${revised.length} records changed (rematchAdvisories)`, () =>
       service.rematchAdvisories(keys),

@@ -5,8 +5,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { type InputRunner, runWithInput } from '../../packages/agent/src/quarantine/run-with-input.js';
 import type { CommandResult } from '../../packages/agent/src/run-command.js';
+import { type CommandRunner, runCommand } from '../../packages/agent/src/run-command.js';
 
 const exec = promisify(execFile);
 
@@ -52,8 +52,8 @@ export async function ip(...args: string[]): Promise<string> {
 }
 
 /** Runs a command inside a namespace (argument array, no shell); a non-zero exit is in `code`. */
-export function inNamespace(ns: string): InputRunner {
-  return (cmd, args, opts) => runWithInput('ip', ['netns', 'exec', ns, cmd, ...args], opts);
+export function inNamespace(ns: string): CommandRunner {
+  return (cmd, args, opts) => runCommand('ip', ['netns', 'exec', ns, cmd, ...args], opts);
 }
 
 export async function execIn(ns: string, cmd: string, args: readonly string[], input?: string): Promise<CommandResult> {

@@ -22,7 +22,7 @@ import { WindowsUpdateExecutor } from './executors/windows-update.windows.js';
 import { WingetExecutor } from './executors/winget.windows.js';
 import { ZypperExecutor } from './executors/zypper.linux.js';
 import { hostPolicyPorts } from './policy/host-ports.js';
-import { platformFirewall, runWithInput } from './quarantine/index.js';
+import { platformFirewall } from './quarantine/index.js';
 import { parseRebootSwitch, platformRebooter } from './reboot/platform-rebooter.js';
 import { runCommand } from './run-command.js';
 import { platformServiceManager } from './services/index.js';
@@ -215,7 +215,7 @@ async function main(argv: string[]): Promise<number> {
         ledger,
         executors,
         rebooter: platformRebooter(process.platform, runCommand, rebootSwitch),
-        firewall: platformFirewall(process.platform, runWithInput, { stateDir: state.dir }),
+        firewall: platformFirewall(process.platform, runCommand, { stateDir: state.dir }),
         // Policies install and remove with apt (Debian, Ubuntu); elsewhere package rules report 'error'.
         policyPorts: hostPolicyPorts({
           platform: process.platform,

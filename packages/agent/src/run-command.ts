@@ -7,6 +7,12 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Limit on stdout + stderr together; the child is killed when it is exceeded. Default 64 MiB. */
   maxOutputBytes?: number;
+  /**
+   * Written to the child's stdin, which is then closed (without it stdin is not connected). Firewall
+   * rule sets are loaded this way (`nft -f -`, `pfctl -f -`): one transaction, never a shell line or
+   * a temporary file someone could swap.
+   */
+  input?: string;
 }
 
 export interface CommandResult {
@@ -58,7 +64,8 @@ export const runCommand: CommandRunner = (cmd, args, opts = {}) => {
   return new Promise((resolve, reject) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(cmd, args, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, windowsHide: true });
+      const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+      child = spawn(cmd, args, { shell: false, stdio: [stdin, 'pipe', 'pipe'], env: opts.env ?? process.env, windowsHide: true });
     } catch (err) {
       // Synchronous refusals, e.g. a NUL byte in an argument.
       reject(new CommandError('EINVAL', cmd, `cannot start ${cmd}`, { cause: err }));
@@ -88,6 +95,11 @@ export const runCommand: CommandRunner = (cmd, args, opts = {}) => {
 
     child.stdout?.on('data', collect(stdout));
     child.stderr?.on('data', collect(stderr));
+    if (opts.input !== undefined) {
+      // A child that exits before reading all of stdin makes the write fail with EPIPE; its exit code says what happened.
+      child.stdin?.on('error', () => {});
+      child.stdin?.end(opts.input);
+    }
     child.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'ESPAWN';
       const what = code === 'ENOENT' ? `${cmd} is not installed or not on PATH` : `${cmd} could not be run`;

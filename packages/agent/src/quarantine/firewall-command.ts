@@ -1,6 +1,6 @@
 import type { ActionResult } from '../policy/ports.js';
+import type { CommandRunner } from '../run-command.js';
 import { CommandError, type CommandResult } from '../run-command.js';
-import type { InputRunner } from './run-with-input.js';
 
 /** Firewall tools answer in seconds; one that hangs is killed and reported as 'timeout'. */
 export const FIREWALL_TIMEOUT_MS = 30_000;
@@ -24,7 +24,7 @@ export function failureOf(cmd: string, err: unknown): ActionResult {
 
 /** Runs one firewall command; `{ result }` when it ran (any exit code), `{ failure }` when it could not. */
 export async function runFirewallCommand(
-  run: InputRunner,
+  run: CommandRunner,
   cmd: string,
   args: readonly string[],
   input?: string,

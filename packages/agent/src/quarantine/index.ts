@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { ActionResult, FirewallControl, FirewallState } from '../policy/ports.js';
+import type { CommandRunner } from '../run-command.js';
 import { firewallState } from './firewall-state.platform.js';
 import { NftablesFirewall } from './nftables.linux.js';
 import { PfFirewall } from './pf.darwin.js';
-import type { InputRunner } from './run-with-input.js';
 import { WindowsFirewall } from './windows-firewall.windows.js';
 
 export { type AllowList, parseAllowList, QuarantineRequestError } from './allow-list.js';
@@ -11,7 +11,6 @@ export { firewallState } from './firewall-state.platform.js';
 export { NFT_TABLE, NftablesFirewall, nftQuarantineScript } from './nftables.linux.js';
 export { PF_ANCHOR, PfFirewall } from './pf.darwin.js';
 export { QUARANTINE_STATE_FILE, QuarantineManager, type QuarantineManagerDeps } from './quarantine-manager.js';
-export { type InputRunner, runWithInput } from './run-with-input.js';
 export { WINDOWS_RULE_GROUP, WindowsFirewall } from './windows-firewall.windows.js';
 
 /** Where pf's reference token is kept, in the agent's state directory. */
@@ -37,7 +36,7 @@ export function unsupportedFirewall(platform: string): FirewallControl {
 }
 
 /** The quarantine firewall of this platform: nftables on Linux, Windows Firewall, pf on macOS. */
-export function platformFirewall(platform: NodeJS.Platform, run: InputRunner, options: PlatformFirewallOptions = {}): FirewallControl {
+export function platformFirewall(platform: NodeJS.Platform, run: CommandRunner, options: PlatformFirewallOptions = {}): FirewallControl {
   const state = { state: options.state ?? (() => firewallState(platform, run)) };
   switch (platform) {
     case 'linux':

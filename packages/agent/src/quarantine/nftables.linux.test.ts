@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, failInCi, inNamespace, netnsRuns, netnsSkipReason } from '../../../../test/support/netns.js';
 import { out, scriptedRunner } from '../executors/__fixtures__/scripted-runner.js';
+import type { RunOptions } from '../run-command.js';
 import { parseAllowList } from './allow-list.js';
 import { NFT_RELEASE_SCRIPT, NFT_TABLE, NftablesFirewall, nftQuarantineScript } from './nftables.linux.js';
-import type { InputRunOptions } from './run-with-input.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./__fixtures__/nft/${name}`, import.meta.url), 'utf8');
 
@@ -65,7 +65,7 @@ describe('NftablesFirewall with recorded output', () => {
     const result = await new NftablesFirewall({ run: runner.run }).isolate(['10.0.0.5'], [8443]);
     expect(result).toMatchObject({ ok: true });
     expect(result.detail).toContain('10.0.0.5');
-    expect((runner.calls[0]?.opts as InputRunOptions | undefined)?.input).toBe(nftQuarantineScript(parseAllowList(['10.0.0.5'], [8443])));
+    expect((runner.calls[0]?.opts as RunOptions | undefined)?.input).toBe(nftQuarantineScript(parseAllowList(['10.0.0.5'], [8443])));
   });
 
   it.each([
@@ -96,7 +96,7 @@ describe('NftablesFirewall with recorded output', () => {
   it('releases by deleting only its own table, in a script that succeeds when there is none', async () => {
     const runner = scriptedRunner([{ cmd: 'nft', args: ['-f', '-'], reply: out('') }]);
     expect(await new NftablesFirewall({ run: runner.run }).release()).toMatchObject({ ok: true });
-    expect((runner.calls[0]?.opts as InputRunOptions | undefined)?.input).toBe(NFT_RELEASE_SCRIPT);
+    expect((runner.calls[0]?.opts as RunOptions | undefined)?.input).toBe(NFT_RELEASE_SCRIPT);
     expect(NFT_RELEASE_SCRIPT).toBe('table inet brier_quarantine\ndelete table inet brier_quarantine\n');
   });
 

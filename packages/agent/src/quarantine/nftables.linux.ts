@@ -1,14 +1,14 @@
 import type { ActionResult, FirewallControl, FirewallState } from '../policy/ports.js';
+import type { CommandRunner } from '../run-command.js';
 import { type AllowList, parseAllowList, QuarantineRequestError } from './allow-list.js';
 import { exitFailure, runFirewallCommand } from './firewall-command.js';
-import type { InputRunner } from './run-with-input.js';
 
 /** The agent's own table: nothing else is touched, and deleting it is the whole release. */
 export const NFT_TABLE = 'brier_quarantine';
 export const NFT_FAMILY = 'inet';
 
 export interface NftablesFirewallDeps {
-  run: InputRunner;
+  run: CommandRunner;
   /** Default `nft`. */
   command?: string;
   /** Whether a host firewall is on (the firewall-enabled policy rule); default: not known. */

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { out, scriptedRunner } from '../executors/__fixtures__/scripted-runner.js';
+import type { RunOptions } from '../run-command.js';
 import { parseAllowList } from './allow-list.js';
 import { PF_ANCHOR, PfFirewall, parsePfToken, pfEnabled, pfQuarantineRules } from './pf.darwin.js';
-import type { InputRunOptions } from './run-with-input.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./__fixtures__/pf/${name}`, import.meta.url), 'utf8');
 const PFCTL = '/sbin/pfctl';
@@ -59,7 +59,7 @@ describe('PfFirewall', () => {
     ]);
     const result = await new PfFirewall({ run: runner.run, tokenFile: file }).isolate(['10.20.0.5'], [8443]);
     expect(result).toMatchObject({ ok: true });
-    expect((runner.calls[0]?.opts as InputRunOptions | undefined)?.input).toBe(pfQuarantineRules(parseAllowList(['10.20.0.5'], [8443])));
+    expect((runner.calls[0]?.opts as RunOptions | undefined)?.input).toBe(pfQuarantineRules(parseAllowList(['10.20.0.5'], [8443])));
     expect(readFileSync(file, 'utf8').trim()).toBe(TOKEN);
     expect(runner.remaining()).toEqual([]);
   });

@@ -3,10 +3,10 @@
 // transcripts); they were NOT captured on a Mac.
 import { readFile, rm } from 'node:fs/promises';
 import type { ActionResult, FirewallControl, FirewallState } from '../policy/ports.js';
+import type { CommandRunner } from '../run-command.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { type AllowList, parseAllowList, QuarantineRequestError } from './allow-list.js';
 import { exitFailure, oneLine, runFirewallCommand } from './firewall-command.js';
-import type { InputRunner } from './run-with-input.js';
 
 /**
  * The anchor the rules live in. The stock /etc/pf.conf of macOS evaluates `anchor "com.apple/*"`
@@ -18,7 +18,7 @@ export const PF_ANCHOR = 'com.apple/brier-quarantine';
 const FINAL_RULE = 'block drop quick all';
 
 export interface PfFirewallDeps {
-  run: InputRunner;
+  run: CommandRunner;
   /** Default `/sbin/pfctl`. */
   command?: string;
   /**

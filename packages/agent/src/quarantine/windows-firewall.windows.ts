@@ -2,9 +2,9 @@
 // that the tests play back were RECONSTRUCTED by hand in the shape the scripts below print (with the
 // NetSecurity module's documented error messages); they were NOT captured on a Windows machine.
 import type { ActionResult, FirewallControl, FirewallState } from '../policy/ports.js';
+import type { CommandRunner } from '../run-command.js';
 import { type AllowList, addressesOutside, parseAllowList, portsOutside, QuarantineRequestError } from './allow-list.js';
 import { exitFailure, oneLine, runFirewallCommand } from './firewall-command.js';
-import type { InputRunner } from './run-with-input.js';
 
 /** The rule group every quarantine rule carries: the release removes exactly this group. */
 export const WINDOWS_RULE_GROUP = 'Brier Quarantine';
@@ -15,7 +15,7 @@ export const WINDOWS_RULE_GROUP = 'Brier Quarantine';
 export const SAVED_PROFILES_PREFIX = 'brier-saved-profiles:';
 
 export interface WindowsFirewallDeps {
-  run: InputRunner;
+  run: CommandRunner;
   /** Default `powershell.exe` (Windows PowerShell 5.1 has the NetSecurity module everywhere). */
   command?: string;
   state?: () => Promise<FirewallState>;

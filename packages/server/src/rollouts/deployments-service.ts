@@ -1123,8 +1123,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
         const installed = status.installed ?? [];
         // Verified: every requested package is installed at the requested version (any version for "latest").
         const verified =
-          d !== undefined &&
-          d.spec.packages.every((p) => installed.some((i) => i.name === p.name && satisfies(d.spec.ecosystem, p, i.version)));
+          d?.spec.packages.every((p) => installed.some((i) => i.name === p.name && satisfies(d.spec.ecosystem, p, i.version))) === true;
         from = lateOutcome ? ['expired'] : NON_TERMINAL;
         patch = {
           state: 'succeeded',

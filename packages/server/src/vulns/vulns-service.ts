@@ -84,7 +84,8 @@ export function contentHash(advisory: Advisory): string {
     .digest('hex');
 }
 
-function toRow(a: Advisory): AdvisoryRow {
+/** A normalised record as the store keeps it: scored, hashed (the importer's conversion; the bench uses it too). */
+export function toRow(a: Advisory): AdvisoryRow {
   const score = scoreSeverity(a.severity);
   return {
     source: a.source,

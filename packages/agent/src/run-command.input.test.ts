@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CommandError } from '../run-command.js';
-import { runWithInput } from './run-with-input.js';
+import { CommandError, runCommand } from './run-command.js';
 
-describe('runWithInput', () => {
+describe('runCommand', () => {
   it('feeds the input to stdin and collects stdout and the exit code, with no shell in between', async () => {
-    const result = await runWithInput(
+    const result = await runCommand(
       process.execPath,
       ['-e', "process.stdin.pipe(process.stdout); process.stdin.on('end', () => process.exitCode = 3)"],
       {
@@ -15,7 +14,7 @@ describe('runWithInput', () => {
   });
 
   it('closes stdin at once when there is no input', async () => {
-    const result = await runWithInput(process.execPath, [
+    const result = await runCommand(process.execPath, [
       '-e',
       "let n = 0; process.stdin.on('data', (c) => { n += c.length }).on('end', () => console.log(n))",
     ]);
@@ -23,8 +22,8 @@ describe('runWithInput', () => {
   });
 
   it('says ENOENT for a missing program and ETIMEDOUT for one that hangs', async () => {
-    await expect(runWithInput('brier-no-such-tool', [])).rejects.toMatchObject({ code: 'ENOENT' });
-    const hung = runWithInput(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { timeoutMs: 200 });
+    await expect(runCommand('brier-no-such-tool', [])).rejects.toMatchObject({ code: 'ENOENT' });
+    const hung = runCommand(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { timeoutMs: 200 });
     await expect(hung).rejects.toBeInstanceOf(CommandError);
     await expect(hung).rejects.toMatchObject({ code: 'ETIMEDOUT' });
   });
