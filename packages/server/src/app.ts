@@ -247,6 +247,8 @@ export async function buildServer(deps: BuildServerDeps) {
   });
   app.addHook('onClose', async () => {
     await gateway.close();
+    // Matching that inventory changes started finishes before the database goes away.
+    await vulns.idle();
   });
 
   return Object.assign(app, { services });
