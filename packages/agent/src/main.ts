@@ -45,7 +45,9 @@ Usage:
       (default '${DEFAULT_INVENTORY_CRON}'), and run signed package work the server assigns
       (apt, dnf, zypper, apk on Linux; winget and Windows Update on Windows). After the work,
       restart the host as the deployment's reboot policy asks (a few minutes' warning), unless
-      --reboot off (or BRIER_AGENT_REBOOT=off). Stops cleanly on SIGTERM/SIGINT.
+      --reboot off (or BRIER_AGENT_REBOOT=off). Enforces the signed policies the server sends
+      (kept in the state directory, so they hold offline too), applies signed quarantine orders,
+      and reports its neighbour table. Stops cleanly on SIGTERM/SIGINT.
   brier-agent scan [--json]
       Print the inventory this machine would report, without any server.
   brier-agent status [--state-dir DIR]
