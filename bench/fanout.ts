@@ -32,6 +32,7 @@ import {
 import WebSocket from 'ws';
 import { createStores } from '../packages/server/src/store/index.js';
 import { createTestServer } from '../packages/server/src/testing/test-server.js';
+import { positiveInt } from './support/args.js';
 
 export interface FanoutBenchOptions {
   agents: number;
@@ -49,12 +50,7 @@ export function parseFanoutArgs(argv: readonly string[]): FanoutBenchOptions {
     },
     strict: true,
   });
-  const positive = (name: string, raw: string): number => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    return n;
-  };
-  return { agents: positive('agents', values.agents), workers: positive('workers', values.workers), nats: !values['skip-nats'] };
+  return { agents: positiveInt('agents', values.agents), workers: positiveInt('workers', values.workers), nats: !values['skip-nats'] };
 }
 
 const WORKER_FLAG = '--fanout-worker';

@@ -25,6 +25,7 @@ import { type Database, queryRows, sql } from '../packages/server/src/store/db.j
 import { createStores, openDatabase } from '../packages/server/src/store/index.js';
 import { createTestServer, RawAgentSocket } from '../packages/server/src/testing/test-server.js';
 import { createDatabase, dropDatabase, startPostgres } from '../test/support/postgres.js';
+import { positiveInt } from './support/args.js';
 import { catalogueKey, fleetStats, generateFleet, type SyntheticHost } from './support/synthetic-fleet.js';
 
 export interface IngestBenchOptions {
@@ -70,16 +71,11 @@ export function parseIngestArgs(argv: readonly string[]): IngestBenchOptions {
     },
     strict: true,
   });
-  const positive = (name: string, raw: string): number => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    return n;
-  };
   return {
-    hosts: positive('hosts', values.hosts),
-    packages: positive('packages', values.packages),
-    agents: positive('agents', values.agents),
-    seed: positive('seed', values.seed),
+    hosts: positiveInt('hosts', values.hosts),
+    packages: positiveInt('packages', values.packages),
+    agents: positiveInt('agents', values.agents),
+    seed: positiveInt('seed', values.seed),
     postgres: !values['skip-postgres'],
     pglite: !values['skip-pglite'],
     websocket: !values['skip-websocket'],

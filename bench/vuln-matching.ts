@@ -31,6 +31,7 @@ import type { AdvisoryKey, HostEcosystem, VulnsStore } from '../packages/server/
 import { createVulnsService, type RematchResult, toRow } from '../packages/server/src/vulns/vulns-service.js';
 import { createDatabase, dropDatabase, startPostgres } from '../test/support/postgres.js';
 import { copyField } from './inventory-ingest.js';
+import { positiveInt } from './support/args.js';
 import { type CopyTarget, copyRows } from './support/copy-rows.js';
 import { type FixPlacement, generateFeed, reviseFixedVersions, versionsAround } from './support/synthetic-feed.js';
 import { catalogueKey, fleetPool, seededRandom, streamFleet } from './support/synthetic-fleet.js';
@@ -62,16 +63,11 @@ export function parseVulnArgs(argv: readonly string[]): VulnBenchOptions {
     },
     strict: true,
   });
-  const positive = (name: string, raw: string): number => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    return n;
-  };
   return {
-    hosts: positive('hosts', values.hosts),
-    packages: positive('packages', values.packages),
-    records: positive('records', values.records),
-    seed: positive('seed', values.seed),
+    hosts: positiveInt('hosts', values.hosts),
+    packages: positiveInt('packages', values.packages),
+    records: positiveInt('records', values.records),
+    seed: positiveInt('seed', values.seed),
     pglite: values.pglite,
   };
 }

@@ -119,7 +119,7 @@ export interface DeploymentWaveView {
   haltedReason: string | null;
 }
 
-export interface DeploymentView {
+export interface DeploymentListItem {
   id: string;
   name: string;
   state: DeploymentState;
@@ -133,6 +133,11 @@ export interface DeploymentView {
   startAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  hostCount: number;
+}
+
+/** A deployment with everything about it; the list item's fields, then the detail. */
+export interface DeploymentView extends Omit<DeploymentListItem, 'hostCount'> {
   deadlineAt: Date | null;
   ecosystem: Ecosystem;
   rebootPolicy: WireRebootPolicy;
@@ -142,22 +147,6 @@ export interface DeploymentView {
   summary: ReportSummary;
   timeline: Timeline;
   postmortem: string | null;
-}
-
-export interface DeploymentListItem {
-  id: string;
-  name: string;
-  state: DeploymentState;
-  stateReason: string;
-  critical: boolean;
-  emergency: boolean;
-  createdBy: { id: string; username: string };
-  approvedBy: { id: string; username: string } | null;
-  createdAt: Date;
-  startAt: Date | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  hostCount: number;
 }
 
 /** The parts of the audit store the service writes to (AuditStore satisfies it). */
