@@ -17,6 +17,7 @@ export default defineConfig({
         test: { name: 'server', include: ['packages/server/src/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
       },
       { resolve: { alias }, test: { name: 'agent', include: ['packages/agent/src/**/*.test.ts'], testTimeout: 30_000 } },
+      { test: { name: 'console', include: ['packages/console/src/**/*.test.{ts,tsx}'] } },
       { resolve: { alias }, test: { name: 'cli', include: ['packages/cli/src/**/*.test.ts'], testTimeout: 30_000 } },
       { resolve: { alias }, test: { name: 'system', include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
     ],

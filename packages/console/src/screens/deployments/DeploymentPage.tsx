@@ -1,0 +1,4 @@
+/** Placeholder until its screen is built. */
+export function DeploymentPage() {
+  return <h1>DeploymentPage</h1>;
+}

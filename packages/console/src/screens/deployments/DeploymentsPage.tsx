@@ -1,0 +1,4 @@
+/** Placeholder until its screen is built. */
+export function DeploymentsPage() {
+  return <h1>DeploymentsPage</h1>;
+}

@@ -1,0 +1,4 @@
+/** Placeholder until its screen is built. */
+export function DevicesPage() {
+  return <h1>DevicesPage</h1>;
+}

@@ -1,0 +1,4 @@
+/** Placeholder until its screen is built. */
+export function HostPage() {
+  return <h1>HostPage</h1>;
+}
