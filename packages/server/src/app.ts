@@ -9,14 +9,18 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import { auditRoutes } from './api/audit-routes.js';
 import { authRoutes } from './api/auth-routes.js';
+import { consoleRoutes } from './api/console-routes.js';
+import { createConsoleSocket } from './api/console-socket.js';
+import { dashboardRoutes } from './api/dashboard-routes.js';
 import { deploymentsRoutes } from './api/deployments-routes.js';
 import { devicesRoutes } from './api/devices-routes.js';
 import { enrollmentRoutes } from './api/enrollment-routes.js';
 import { hostsRoutes } from './api/hosts-routes.js';
 import { createMetrics } from './api/metrics.js';
+import { originOf } from './api/origins.js';
 import { patchesRoutes } from './api/patches-routes.js';
 import { policiesRoutes } from './api/policies-routes.js';
-import { registerProblemHandler } from './api/problem.js';
+import { registerProblemHandler, sendProblem } from './api/problem.js';
 import { quarantineRoutes } from './api/quarantine-routes.js';
 import { systemRoutes } from './api/system-routes.js';
 import { vulnsRoutes } from './api/vulns-routes.js';
@@ -85,6 +89,8 @@ export async function buildServer(deps: BuildServerDeps) {
     trustProxy: config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     schemaController: { compilersFactory: { buildValidator: validatorFactory } },
+    // A path the router cannot even decode (`/%E0%A4%A`) is a problem document like every other error.
+    frameworkErrors: (error, _request, reply) => sendProblem(reply, 'bad_request', error.message),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const stores = createStores(database.db);
@@ -200,6 +206,8 @@ export async function buildServer(deps: BuildServerDeps) {
   };
 
   registerProblemHandler(app);
+  // Browsers may drive the API from the server's own origin and from the public URL's (CSRF checks).
+  app.decorate('publicOrigin', originOf(config.publicUrl));
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
@@ -208,7 +216,7 @@ export async function buildServer(deps: BuildServerDeps) {
         title: 'Brier API',
         version: VERSION,
         description:
-          'Fleet patching: hosts, inventory, enrolment. Authenticate with POST /api/v1/auth/login, then send "Authorization: Bearer <token>".',
+          'Fleet patching: hosts, inventory, enrolment. Authenticate with POST /api/v1/auth/login, then send "Authorization: Bearer <token>". A browser may use the session cookie instead; its POST, PUT, PATCH and DELETE requests must then carry an Origin (or Referer) of this server.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -238,14 +246,25 @@ export async function buildServer(deps: BuildServerDeps) {
       await api.register(policiesRoutes, { services });
       await api.register(quarantineRoutes, { services });
       await api.register(devicesRoutes, { services });
+      await api.register(dashboardRoutes, { services });
     },
     { prefix: '/api/v1' },
   );
+  await app.register(consoleRoutes, { consoleDir: config.consoleDir });
 
+  const consoleSocket = createConsoleSocket({
+    auth: services.auth,
+    deployments,
+    config,
+    parseCookie: (header) => app.parseCookie(header),
+    logger,
+  });
   app.server.on('upgrade', (req, socket, head) => {
+    if (consoleSocket.handleUpgrade(req, socket, head)) return;
     if (!gateway.handleUpgrade(req, socket, head)) socket.destroy();
   });
   app.addHook('onClose', async () => {
+    await consoleSocket.close();
     await gateway.close();
     // Matching that inventory changes started finishes before the database goes away.
     await vulns.idle();

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, ConfigError, parseConfig } from './config.js';
+import { CONFIG_DEFAULTS, ConfigError, DEFAULT_CONSOLE_DIR, parseConfig } from './config.js';
 
 describe('parseConfig', () => {
   it('applies the defaults to an empty environment', () => {
@@ -46,6 +46,7 @@ describe('parseConfig', () => {
       BRIER_ASSIGNMENT_TTL_HOURS: '24',
       BRIER_TRUST_PROXY: 'true',
       BRIER_QUARANTINE_ALLOW: '10.0.0.5, 2001:DB8:0::7',
+      BRIER_CONSOLE_DIR: '/srv/brier/console',
     });
     expect(config).toEqual({
       port: 9443,
@@ -66,7 +67,14 @@ describe('parseConfig', () => {
       assignmentTtlHours: 24,
       trustProxy: true,
       quarantineAllow: ['10.0.0.5', '2001:db8::7'],
+      consoleDir: '/srv/brier/console',
     });
+  });
+
+  it('serves the console from packages/console/dist next to the server package unless told otherwise', () => {
+    expect(parseConfig({}).consoleDir).toBe(DEFAULT_CONSOLE_DIR);
+    expect(DEFAULT_CONSOLE_DIR.split(path.sep).slice(-3)).toEqual(['packages', 'console', 'dist']);
+    expect(parseConfig({ BRIER_CONSOLE_DIR: 'web' }).consoleDir).toBe(path.resolve('web'));
   });
 
   it('resolves a relative data directory against the working directory', () => {

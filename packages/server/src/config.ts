@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { canonicalIp, MAX_ALLOW } from './policies/quarantine-addresses.js';
 
 /** Server configuration: parsed once from the environment, validated, frozen. Units are in the names. */
@@ -30,6 +31,8 @@ export interface ServerConfig {
    * agent's connection arrived at.
    */
   quarantineAllow: readonly string[];
+  /** The built web console (index.html and assets/) served at `/`. */
+  consoleDir: string;
 }
 
 export class ConfigError extends Error {}
@@ -67,6 +70,12 @@ function ipList(env: NodeJS.ProcessEnv, name: string): readonly string[] {
   if (out.length > MAX_ALLOW - 1) throw new ConfigError(`${name} may list at most ${MAX_ALLOW - 1} addresses`);
   return Object.freeze(out);
 }
+
+/**
+ * packages/console/dist: this file is packages/server/src/config.ts under tsx and vitest and
+ * packages/server/dist/config.js once built, two levels below packages/ either way.
+ */
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../console/dist', import.meta.url));
 
 export const CONFIG_DEFAULTS = {
   port: 8080,
@@ -109,5 +118,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
     assignmentTtlHours: int(env, 'BRIER_ASSIGNMENT_TTL_HOURS', CONFIG_DEFAULTS.assignmentTtlHours, 1, 24 * 90),
     trustProxy: bool(env, 'BRIER_TRUST_PROXY', false),
     quarantineAllow: ipList(env, 'BRIER_QUARANTINE_ALLOW'),
+    consoleDir: path.resolve(env.BRIER_CONSOLE_DIR || DEFAULT_CONSOLE_DIR),
   });
 }

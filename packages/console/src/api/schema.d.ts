@@ -483,12 +483,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Operator actions, newest first */
+        /** Operator actions, newest first; filtered by actor, action prefix, target and text (all together) */
         get: {
             parameters: {
                 query: {
+                    /** @description An action prefix */
+                    action?: string;
+                    actor?: string;
                     limit: number;
                     offset: number;
+                    q?: string;
+                    target?: string;
                 };
                 header?: never;
                 path?: never;
@@ -685,6 +690,24 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -823,7 +846,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who the token belongs to */
+        /** Who the token belongs to, with every permission their role holds */
         get: {
             parameters: {
                 query?: never;
@@ -847,6 +870,8 @@ export interface paths {
                             id: string;
                             role: "admin" | "approver" | "operator" | "viewer";
                             username: string;
+                        } & {
+                            permissions: ("hosts:read" | "hosts:manage" | "enrollment:manage" | "users:manage" | "audit:read" | "deployments:read" | "deployments:manage" | "deployments:approve" | "groups:manage" | "vulns:read" | "vulns:manage" | "settings:manage" | "policies:read" | "policies:manage" | "quarantine:manage" | "quarantine:approve" | "devices:manage")[];
                         };
                     };
                 };
@@ -973,6 +998,182 @@ export interface paths {
                                     name: string;
                                     version: number;
                                 };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fleet size and online hosts, compliance by policy, open findings by severity, overdue findings by risk tier, the 30-day time-to-remediate trend and the deployments in flight */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            compliance: {
+                                compliant: number;
+                                error: number;
+                                mode: string;
+                                name: string;
+                                noncompliant: number;
+                                /** Format: uuid */
+                                policyId: string;
+                                remediated: number;
+                                total: number;
+                                unknown: number;
+                            }[];
+                            deployments: {
+                                /** Format: date-time */
+                                createdAt: string;
+                                critical: boolean;
+                                emergency: boolean;
+                                hostCount: number;
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** Format: date-time */
+                                startAt: string | null;
+                                /** Format: date-time */
+                                startedAt: string | null;
+                                state: string;
+                                stateReason: string;
+                                summary: {
+                                    expired: number;
+                                    failed: number;
+                                    inProgress: number;
+                                    rebootPending: number;
+                                    succeeded: number;
+                                    total: number;
+                                    unreached: number;
+                                    verified: number;
+                                };
+                                waves: number;
+                            }[];
+                            deploymentsInFlight: number;
+                            findings: {
+                                critical: number;
+                                high: number;
+                                low: number;
+                                medium: number;
+                                unknown: number;
+                            };
+                            /** Format: date-time */
+                            generatedAt: string;
+                            hosts: {
+                                approved: number;
+                                online: number;
+                                pending: number;
+                                revoked: number;
+                                total: number;
+                            };
+                            overdue: {
+                                count: number;
+                                tier: number;
+                            }[];
+                            remediation: {
+                                closed: number;
+                                /** @description YYYY-MM-DD (UTC) */
+                                day: string;
+                                medianHoursToRemediate: number | null;
+                                opened: number;
                             }[];
                         };
                     };
@@ -1216,6 +1417,11 @@ export interface paths {
                             name: string;
                             version?: string;
                         }[];
+                        /**
+                         * Format: uuid
+                         * @description The previewId POST /deployments/preview returned: the deployment takes it as its id, so its waves are the ones previewed
+                         */
+                        previewId?: string;
                         rebootPolicy?: "never" | "if-required" | "always";
                         /** Format: date-time */
                         startAt?: string;
@@ -3203,6 +3409,195 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deployments/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What POST /deployments with this body would do, creating nothing: per wave, which hosts get which versions (from installed to the pinned or candidate version), hosts with nothing to install with the reason, and warnings */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        critical?: boolean;
+                        deadlineHours?: number;
+                        ecosystem?: "dpkg" | "rpm" | "apk" | "windows" | "macos";
+                        emergency?: boolean;
+                        name: string;
+                        packages: {
+                            minVersion?: string;
+                            name: string;
+                            version?: string;
+                        }[];
+                        /**
+                         * Format: uuid
+                         * @description The previewId POST /deployments/preview returned: the deployment takes it as its id, so its waves are the ones previewed
+                         */
+                        previewId?: string;
+                        rebootPolicy?: "never" | "if-required" | "always";
+                        /** Format: date-time */
+                        startAt?: string;
+                        targets: {
+                            groups?: string[];
+                            hostIds?: string[];
+                        };
+                        waves?: {
+                            bakeMinutes?: number;
+                            group?: string;
+                            name?: string;
+                            percent?: number;
+                            successThreshold?: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            approval: {
+                                required: boolean;
+                                why: string[];
+                            };
+                            /** Format: uuid */
+                            previewId: string;
+                            totals: {
+                                hosts: number;
+                                packages: number;
+                                skipped: number;
+                                targeted: number;
+                            };
+                            warnings: string[];
+                            waves: {
+                                hosts: {
+                                    /** Format: uuid */
+                                    hostId: string;
+                                    hostname: string;
+                                    packages: {
+                                        from: string | null;
+                                        name: string;
+                                        to: string | null;
+                                    }[];
+                                    skipped?: string;
+                                }[];
+                                index: number;
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/devices/{mac}/mark": {
         parameters: {
             query?: never;
@@ -3836,6 +4231,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Host groups (named by hosts, risk tiers or maintenance windows) with their number of hosts and risk tier */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                hostCount: number;
+                                name: string;
+                                tier: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/groups/{group}/tier": {
         parameters: {
             query?: never;
@@ -4081,11 +4590,19 @@ export interface paths {
         get: {
             parameters: {
                 query: {
+                    group?: string;
                     limit: number;
                     offset: number;
                     online?: boolean;
+                    order?: "asc" | "desc";
+                    /** @description A distro (debian) or a distro and release (debian 12), case-insensitive */
+                    os?: string;
                     q?: string;
+                    site?: string;
+                    sort?: "hostname" | "lastSeenAt" | "tier";
                     status?: "pending" | "approved" | "revoked";
+                    /** @description The effective risk tier */
+                    tier?: number;
                 };
                 header?: never;
                 path?: never;
@@ -4105,6 +4622,7 @@ export interface paths {
                                 approvedAt: string | null;
                                 /** Format: date-time */
                                 enrolledAt: string;
+                                groups: string[];
                                 hostname: string;
                                 /** Format: uuid */
                                 id: string;
@@ -4113,6 +4631,7 @@ export interface paths {
                                 /** Format: date-time */
                                 lastSeenAt: string | null;
                                 online: boolean;
+                                openFindings: number;
                                 os: {
                                     arch: string | null;
                                     codename: string | null;
@@ -4124,7 +4643,9 @@ export interface paths {
                                 packageCount: number;
                                 /** Format: date-time */
                                 revokedAt: string | null;
+                                site: string | null;
                                 status: "pending" | "approved" | "revoked";
+                                tier: number;
                             }[];
                             total: number;
                         };
@@ -4242,6 +4763,7 @@ export interface paths {
                             approvedAt: string | null;
                             /** Format: date-time */
                             enrolledAt: string;
+                            groups: string[];
                             hostname: string;
                             /** Format: uuid */
                             id: string;
@@ -4250,6 +4772,7 @@ export interface paths {
                             /** Format: date-time */
                             lastSeenAt: string | null;
                             online: boolean;
+                            openFindings: number;
                             os: {
                                 arch: string | null;
                                 codename: string | null;
@@ -4261,7 +4784,9 @@ export interface paths {
                             packageCount: number;
                             /** Format: date-time */
                             revokedAt: string | null;
+                            site: string | null;
                             status: "pending" | "approved" | "revoked";
+                            tier: number;
                         } & {
                             facts: {
                                 agentVersion: string;
@@ -4526,6 +5051,7 @@ export interface paths {
                             approvedAt: string | null;
                             /** Format: date-time */
                             enrolledAt: string;
+                            groups: string[];
                             hostname: string;
                             /** Format: uuid */
                             id: string;
@@ -4534,6 +5060,7 @@ export interface paths {
                             /** Format: date-time */
                             lastSeenAt: string | null;
                             online: boolean;
+                            openFindings: number;
                             os: {
                                 arch: string | null;
                                 codename: string | null;
@@ -4545,7 +5072,9 @@ export interface paths {
                             packageCount: number;
                             /** Format: date-time */
                             revokedAt: string | null;
+                            site: string | null;
                             status: "pending" | "approved" | "revoked";
+                            tier: number;
                         };
                     };
                 };
@@ -4941,6 +5470,147 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What happened to a host, newest first: audit entries about it, the deployments it was in (with its state and reason), remediations and quarantine */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                    offset: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                actor: string | null;
+                                /** Format: date-time */
+                                at: string;
+                                kind: "audit" | "deployment" | "remediation" | "quarantine";
+                                ref: string | null;
+                                summary: string;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -5594,6 +6264,7 @@ export interface paths {
                             approvedAt: string | null;
                             /** Format: date-time */
                             enrolledAt: string;
+                            groups: string[];
                             hostname: string;
                             /** Format: uuid */
                             id: string;
@@ -5602,6 +6273,7 @@ export interface paths {
                             /** Format: date-time */
                             lastSeenAt: string | null;
                             online: boolean;
+                            openFindings: number;
                             os: {
                                 arch: string | null;
                                 codename: string | null;
@@ -5613,7 +6285,9 @@ export interface paths {
                             packageCount: number;
                             /** Format: date-time */
                             revokedAt: string | null;
+                            site: string | null;
                             status: "pending" | "approved" | "revoked";
+                            tier: number;
                         };
                     };
                 };
@@ -6461,6 +7135,127 @@ export interface paths {
                 };
                 /** @description Default Response */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sites, groups and OS releases (distro release) the hosts filters offer, each with its number of hosts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            groups: {
+                                count: number;
+                                name: string;
+                            }[];
+                            os: {
+                                count: number;
+                                name: string;
+                            }[];
+                            sites: {
+                                count: number;
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -1,7 +1,10 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { PERMISSIONS, type Permission, permissionsOf } from '../auth/roles.js';
 import type { Services } from '../services.js';
-import { authorize, principalOf, SESSION_COOKIE } from './authorize.js';
+import { authorize, checkSameOrigin, principalOf, SESSION_COOKIE } from './authorize.js';
 import { authErrors, DateTime, List, Problem, Role, User, Uuid } from './schemas.js';
+
+const PermissionName = Type.Unsafe<Permission>({ type: 'string', enum: Object.keys(PERMISSIONS) });
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { auth, audit, config, now } = services;
@@ -10,6 +13,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     '/auth/login',
     {
       config: { rateLimit: { max: config.loginAttemptsPerMinute, timeWindow: 60_000 } },
+      // No cookie yet to protect, but a login from another site's page would plant a session of the
+      // attacker's account in the operator's browser: a browser's Origin must be ours. The CLI sends none.
+      onRequest: async (request) => checkSameOrigin(request, { referer: false, required: false }),
       schema: {
         tags: ['auth'],
         summary: 'Log in; returns a session token (also set as an HttpOnly cookie for the console)',
@@ -21,6 +27,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
           200: Type.Object({ token: Type.String(), expiresAt: DateTime, user: User }),
           400: Problem,
           401: Problem,
+          403: Problem,
           429: Problem,
         },
       },
@@ -62,9 +69,19 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     '/auth/me',
     {
       onRequest: authorize(auth, null),
-      schema: { tags: ['auth'], summary: 'Who the token belongs to', response: { 200: User, ...authErrors } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the token belongs to, with every permission their role holds',
+        response: {
+          200: Type.Intersect([User, Type.Object({ permissions: Type.Array(PermissionName) })]),
+          ...authErrors,
+        },
+      },
     },
-    async (request) => principalOf(request).user,
+    async (request) => {
+      const { user } = principalOf(request);
+      return { ...user, permissions: permissionsOf(user.role) };
+    },
   );
 
   const ApiToken = Type.Object({

@@ -1,8 +1,8 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import type { DeploymentView } from '../rollouts/deployments-service.js';
-import { DEPLOYMENT_STATES, type DeploymentState, FINAL_DEPLOYMENT_STATES } from '../rollouts/types.js';
+import { type FastifyPluginAsyncTypebox, type TSchema, Type } from '@fastify/type-provider-typebox';
+import { DEPLOYMENT_STATES, type DeploymentState } from '../rollouts/types.js';
 import type { Services } from '../services.js';
 import { authorize, principalOf } from './authorize.js';
+import { type DeploymentWatch, openDeploymentWatch } from './deployment-feed.js';
 import { authErrors, DateTime, IdParams, Limit, NullableDateTime, Offset, Page, Problem, Uuid } from './schemas.js';
 
 const PackageName = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' });
@@ -54,25 +54,42 @@ const CreateBody = Type.Object(
     deadlineHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 90 })),
     /** RFC 3339 instant with an offset; the deployment does not start before it. */
     startAt: Type.Optional(Type.String({ format: 'date-time', maxLength: 64 })),
+    previewId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description:
+          'The previewId POST /deployments/preview returned: the deployment takes it as its id, so its waves are the ones previewed',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
-/** Between events of one watcher, so a burst of engine steps makes one event. */
-const COALESCE_MS = 250;
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const Preview = Type.Object({
+  previewId: Uuid,
+  approval: Type.Object({ required: Type.Boolean(), why: Type.Array(Type.String()) }),
+  waves: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      name: Type.String(),
+      hosts: Type.Array(
+        Type.Object({
+          hostId: Uuid,
+          hostname: Type.String(),
+          packages: Type.Array(Type.Object({ name: Type.String(), from: Nullable(Type.String()), to: Nullable(Type.String()) })),
+          skipped: Type.Optional(Type.String()),
+        }),
+      ),
+    }),
+  ),
+  totals: Type.Object({ targeted: Type.Integer(), hosts: Type.Integer(), skipped: Type.Integer(), packages: Type.Integer() }),
+  warnings: Type.Array(Type.String()),
+});
+
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
-
-/** What a progress event carries: the state and per-wave counts, not the hosts or timeline. */
-function progressOf(v: DeploymentView) {
-  return {
-    id: v.id,
-    state: v.state,
-    stateReason: v.stateReason,
-    waves: v.waves.map((w) => ({ index: w.index, name: w.name, state: w.state, hostCount: w.hostCount, counts: w.counts })),
-    summary: v.summary,
-  };
-}
 
 const Counts = Type.Record(Type.String(), Type.Integer());
 
@@ -185,6 +202,24 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
     },
   );
 
+  app.post(
+    '/deployments/preview',
+    {
+      onRequest: manage,
+      schema: {
+        tags: ['deployments'],
+        summary:
+          'What POST /deployments with this body would do, creating nothing: per wave, which hosts get which versions (from installed to the pinned or candidate version), hosts with nothing to install with the reason, and warnings',
+        body: CreateBody,
+        response: { 200: Preview, 409: Problem, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { startAt, ...rest } = request.body;
+      return deployments.preview(actorOf(request), { ...rest, ...(startAt === undefined ? {} : { startAt: new Date(startAt) }) });
+    },
+  );
+
   app.get(
     '/deployments',
     {
@@ -229,24 +264,8 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
-      // Subscribed before the first read, so a change between that read and the stream is not lost.
-      // The feed is this process's only: behind several replicas a watcher on one would miss the
-      // others' engine steps and agent reports until Postgres LISTEN/NOTIFY carries them (not built).
-      let dirty = false;
-      let wake: () => void = () => {};
-      const unsubscribe = deployments.onChange((changedId) => {
-        if (changedId !== id) return;
-        dirty = true;
-        wake();
-      });
-      let first: DeploymentView;
-      try {
-        first = await deployments.get(id);
-      } catch (err) {
-        unsubscribe();
-        throw err; // 404 problem (and any other error) through the usual handler
-      }
+      // Opened (subscribed, first read) before the stream: an unknown id is a 404 problem as usual.
+      const watch: DeploymentWatch = await openDeploymentWatch(deployments, request.params.id);
 
       reply.hijack();
       const raw = reply.raw;
@@ -257,10 +276,6 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         'x-accel-buffering': 'no',
       });
       let closed = false;
-      let timer: NodeJS.Timeout | undefined;
-      let sending = false;
-      let lastSentAt = 0;
-      let lastData = '';
       const keepAlive = setInterval(() => {
         if (!closed) raw.write(': keep-alive\n\n');
       }, KEEP_ALIVE_MS);
@@ -269,9 +284,8 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       const close = () => {
         if (closed) return;
         closed = true;
-        unsubscribe();
+        watch.stop();
         clearInterval(keepAlive);
-        if (timer !== undefined) clearTimeout(timer);
         if (!raw.writableEnded) raw.end();
       };
       raw.on('close', close);
@@ -279,42 +293,16 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         if (!raw.writableEnded) close();
       });
 
-      /** Writes the view unless it is the same as the last one sent; ends the stream at a final state. */
-      const send = (view: DeploymentView) => {
-        const data = JSON.stringify(progressOf(view));
-        if (data !== lastData) {
-          lastData = data;
-          lastSentAt = Date.now();
-          raw.write(`event: progress\ndata: ${data}\n\n`);
-        }
-        if (FINAL_DEPLOYMENT_STATES.includes(view.state)) close();
-      };
-
-      const flush = async () => {
-        timer = undefined;
-        if (closed || !dirty) return;
-        dirty = false;
-        sending = true;
-        try {
-          send(await deployments.get(id));
-        } catch (err) {
-          request.log.warn({ err, deploymentId: id }, 'deployment events: reading the deployment failed');
+      watch.start({
+        progress: (data) => {
+          if (!closed) raw.write(`event: progress\ndata: ${data}\n\n`);
+        },
+        end: (why, err) => {
+          if (why === 'error')
+            request.log.warn({ err, deploymentId: request.params.id }, 'deployment events: reading the deployment failed');
           close();
-        } finally {
-          sending = false;
-        }
-        if (dirty) wake();
-      };
-
-      // Coalesces bursts: at most one read and event per COALESCE_MS, the last change always sent.
-      wake = () => {
-        if (closed || sending || timer !== undefined) return;
-        timer = setTimeout(() => void flush(), Math.max(0, lastSentAt + COALESCE_MS - Date.now()));
-      };
-
-      lastSentAt = Date.now();
-      send(first);
-      if (dirty) wake();
+        },
+      });
     },
   );
 

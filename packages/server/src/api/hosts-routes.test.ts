@@ -29,15 +29,19 @@ interface SoftwareItem {
 const HOST_KEYS = [
   'approvedAt',
   'enrolledAt',
+  'groups',
   'hostname',
   'id',
   'inventoryAt',
   'lastSeenAt',
   'online',
+  'openFindings',
   'os',
   'packageCount',
   'revokedAt',
+  'site',
   'status',
+  'tier',
 ];
 const OS_KEYS = ['arch', 'codename', 'distro', 'kernel', 'platform', 'release'];
 
@@ -205,7 +209,16 @@ describe('hosts routes', () => {
       ['a non-numeric limit', '?limit=ten'],
       ['an unknown status', '?status=deleted'],
       ['online=maybe', '?online=maybe'],
-      ['an unknown parameter', '?sort=hostname'],
+      ['an unknown parameter', '?sortBy=hostname'],
+      ['an unknown sort', '?sort=publicKey'],
+      ['an unknown order', '?order=up'],
+      ['tier 0', '?tier=0'],
+      ['tier 6', '?tier=6'],
+      ['a fractional tier', '?tier=2.5'],
+      ['a NUL byte in site', `?site=${encodeURIComponent('x\u0000')}`],
+      ['an empty group', '?group='],
+      ['a group over 100 characters', `?group=${'g'.repeat(101)}`],
+      ['a control character in os', `?os=${encodeURIComponent('debian\u001b12')}`],
     ])('refuses %s with 400', async (_name, query) => {
       expectProblem(await get(`/api/v1/hosts${query}`), 400, 'bad_request');
     });

@@ -50,6 +50,12 @@ export const Host = Type.Object({
   os: HostOs,
   packageCount: Type.Integer(),
   inventoryAt: NullableDateTime,
+  site: Type.Union([Type.String(), Type.Null()]),
+  groups: Type.Array(Type.String()),
+  /** The effective risk tier: the host's own, else its groups' highest, else 3. */
+  tier: Type.Integer({ minimum: 1, maximum: 5 }),
+  /** Open vulnerability findings. */
+  openFindings: Type.Integer({ minimum: 0 }),
 });
 
 const Facts = Type.Object({

@@ -3,9 +3,6 @@ import type { Services } from '../services.js';
 
 /** Liveness, readiness and Prometheus metrics: unauthenticated, outside /api/v1, hidden from OpenAPI. */
 export const systemRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  // Until the console lands, the front page is the API documentation.
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
-
   app.get('/healthz', { schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
     status: 'ok' as const,
   }));

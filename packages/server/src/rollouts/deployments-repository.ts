@@ -128,11 +128,45 @@ export type AssignmentPatch = Partial<
   >
 > & { state?: AssignmentState };
 
+/** One package version on one host: installed, or offered by its package manager (a pending update). */
+export interface HostPackageVersion {
+  hostId: string;
+  name: string;
+  arch: string;
+  version: string;
+}
+
+/** How many assignments of a deployment are alike in state, reboot and verification. */
+export interface AssignmentCountRow {
+  deploymentId: string;
+  state: AssignmentState;
+  rebootRequired: boolean;
+  verified: boolean;
+  count: number;
+}
+
 export interface DeploymentsStore {
   /** Inserts the deployment and its first event in one transaction. */
   create(row: Omit<DeploymentRow, 'id'> & { id?: string }, event: NewDeploymentEvent): Promise<DeploymentRow>;
   get(id: string): Promise<DeploymentRow | undefined>;
-  list(query: { state?: DeploymentState | undefined; limit: number; offset: number }): Promise<{ items: DeploymentRow[]; total: number }>;
+  /** Newest first; in one state, or in any of `states`. */
+  list(query: {
+    state?: DeploymentState | undefined;
+    states?: readonly DeploymentState[] | undefined;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: DeploymentRow[]; total: number }>;
+  /** Assignments of these deployments counted in SQL (a dashboard must not load every host). */
+  assignmentCounts(deploymentIds: readonly string[]): Promise<AssignmentCountRow[]>;
+  /**
+   * For a preview: the installed versions and pending-update candidates of `names` in `ecosystem` on
+   * `hostIds` (by host, name, arch), and which of the hosts have reported their pending updates at all.
+   */
+  packageVersions(
+    hostIds: readonly string[],
+    ecosystem: string,
+    names: readonly string[],
+  ): Promise<{ installed: HostPackageVersion[]; candidates: HostPackageVersion[]; updatesReported: string[] }>;
   /** Ids of deployments in any of `states`, oldest first. */
   idsInStates(states: readonly DeploymentState[]): Promise<string[]>;
   /**

@@ -38,12 +38,16 @@ import {
   DEPLOYMENT_STATES,
   type DeploymentSpec,
   type DeploymentState,
+  FINAL_DEPLOYMENT_STATES,
   type PackageTarget,
   type RebootPolicy,
   TERMINAL_ASSIGNMENT_STATES,
 } from './types.js';
 import { planWaves } from './waves.js';
 import { earliestStart, nextOpening, validateWindow } from './windows.js';
+
+/** Told after a stored change to a deployment; `stateChanged` when it was created or changed state. */
+export type ChangeListener = (deploymentId: string, stateChanged: boolean) => void;
 
 /** Who is acting: the authenticated user (the API resolves it from the session). */
 export interface Actor {
@@ -67,6 +71,11 @@ export interface CreateDeploymentInput {
   deadlineHours?: number | undefined;
   /** Do not start before this instant (it must be in the future); the hosts' windows may delay work further. */
   startAt?: Date | undefined;
+  /**
+   * The id a preview returned: the deployment takes it as its own id, which seeds the order of hosts
+   * in percentage waves, so the waves at start are the ones previewed (if the targets did not change).
+   */
+  previewId?: string | undefined;
 }
 
 export interface CreateWindowInput {
@@ -93,6 +102,26 @@ export interface MaintenanceWindowView {
 export const WINDOW_WAIT_REASON = 'waiting for maintenance window';
 
 export type WaveState = 'pending' | 'running' | 'passed' | 'halted';
+
+/** One host of a deployment preview: what would change on it, or why nothing would. */
+export interface PreviewHost {
+  hostId: string;
+  hostname: string;
+  /** Only packages whose version would change; empty when skipped. */
+  packages: { name: string; from: string | null; to: string | null }[];
+  skipped?: string;
+}
+
+export interface DeploymentPreview {
+  /** Create with this previewId and the waves are planned exactly as shown (if the targets do not change). */
+  previewId: string;
+  approval: { required: boolean; why: string[] };
+  /** Every wave, in order, with its hosts in the order they would be offered work. */
+  waves: { index: number; name: string; hosts: PreviewHost[] }[];
+  /** targeted = hosts (with something to install) + skipped; packages: package changes over all hosts. */
+  totals: { targeted: number; hosts: number; skipped: number; packages: number };
+  warnings: string[];
+}
 
 export interface DeploymentHostView {
   hostId: string;
@@ -191,6 +220,9 @@ export interface DeploymentsServiceDeps {
   onGroupsChanged?: ((hostId: string) => Promise<void>) | undefined;
 }
 
+/** Everything before completed or aborted: what the dashboard shows as in flight. */
+const IN_FLIGHT_STATES: readonly DeploymentState[] = DEPLOYMENT_STATES.filter((st) => !FINAL_DEPLOYMENT_STATES.includes(st));
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 /** notBefore lies this far in the past so an agent whose clock runs behind still accepts new work. */
@@ -275,21 +307,22 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
   let ticking: Promise<void> = Promise.resolve();
 
   // The change feed: an in-process listener set told the id of a deployment after a stored change to
-  // it (a transition, a wave or assignment update). Only this replica's changes are seen; with several
+  // it (a transition, a wave or assignment update), and whether its state changed (or it was created),
+  // which is what lists of deployments show. Only this replica's changes are seen; with several
   // replicas a watcher would also need the others' changes, e.g. through Postgres LISTEN/NOTIFY (not built).
-  const listeners = new Set<(deploymentId: string) => void>();
+  const listeners = new Set<ChangeListener>();
 
-  function onChange(listener: (deploymentId: string) => void): () => void {
+  function onChange(listener: ChangeListener): () => void {
     listeners.add(listener);
     return () => {
       listeners.delete(listener);
     };
   }
 
-  function changed(deploymentId: string): void {
+  function changed(deploymentId: string, stateChanged = false): void {
     for (const listener of [...listeners]) {
       try {
-        listener(deploymentId);
+        listener(deploymentId, stateChanged);
       } catch {
         // A watcher's failure must never stop the engine.
       }
@@ -335,7 +368,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       event(actor, d.state, result.state, result.reason, detail),
     );
     if (!done) return undefined;
-    changed(d.id);
+    changed(d.id, true);
     await auditTransition(actor ?? ENGINE, d, ev.type, result.state, result.reason, at);
     return { to: result.state, reason: result.reason };
   }
@@ -353,8 +386,12 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
 
   // ---------------------------------------------------------------- creation
 
-  async function create(actor: Actor, input: CreateDeploymentInput): Promise<DeploymentView> {
-    const at = now();
+  /**
+   * Everything creation decides before it writes: the checked spec, the approved target hosts (with
+   * their groups, as the wave plan at start sees them) and whether a second person must approve.
+   * Creation and preview both go through it, so a preview refuses exactly what creation refuses.
+   */
+  async function prepare(actor: Actor, input: CreateDeploymentInput, at: Date) {
     const ecosystem = input.ecosystem ?? 'dpkg';
     if (!ECOSYSTEMS.includes(ecosystem)) throw new BrierError('bad_request', `unknown ecosystem ${JSON.stringify(ecosystem)}`);
     const rebootPolicy = wireRebootPolicy(input.rebootPolicy);
@@ -417,10 +454,12 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     const { hosts: resolved, unknownHostIds } = resolveTargets(spec.targets, candidates);
     if (unknownHostIds.length > 0)
       throw new BrierError('bad_request', `unknown host ids: ${unknownHostIds.join(', ')}`, { details: { unknownHostIds } });
-    const targets = resolved.filter((h) => candidates.find((c) => c.id === h.id)?.status === 'approved').map((h) => h.id);
+    const byId = new Map(candidates.map((c) => [c.id, c]));
+    const planHosts = resolved.filter((h) => byId.get(h.id)?.status === 'approved');
+    const targets = planHosts.map((h) => h.id);
     if (targets.length === 0) throw new BrierError('bad_request', 'the targets match no approved host');
     // A group wave over a group none of the targets is in would pass at once on no evidence: refuse it.
-    const targetGroups = new Set(resolved.filter((h) => targets.includes(h.id)).flatMap((h) => h.groups));
+    const targetGroups = new Set(planHosts.flatMap((h) => h.groups));
     const emptyGroups = spec.waves.flatMap((w) => (w.group !== undefined && !targetGroups.has(w.group) ? [w.group] : []));
     if (emptyGroups.length > 0)
       throw new BrierError('bad_request', `no target host is in the wave group ${emptyGroups.map((g) => JSON.stringify(g)).join(', ')}`, {
@@ -428,7 +467,37 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       });
     const approval = approvalRequirement(spec, targets.length, config);
     const submit = check(transition('draft', { type: 'submit', approval }));
+    return {
+      spec,
+      packages,
+      ecosystem,
+      rebootPolicy,
+      targets,
+      planHosts,
+      /** Targeted hosts left out: pending approval or revoked. */
+      notApproved: resolved.flatMap((h) => {
+        const c = byId.get(h.id);
+        return c && c.status !== 'approved' ? [c] : [];
+      }),
+      hostnames: new Map(candidates.map((c) => [c.id, c.hostname])),
+      approval,
+      submit,
+    };
+  }
 
+  /** A preview's id must be a UUID no deployment has yet (it becomes the deployment's id). */
+  async function checkPreviewId(previewId: string | undefined): Promise<void> {
+    if (previewId === undefined) return;
+    if (typeof previewId !== 'string' || !UUID.test(previewId)) throw new BrierError('bad_request', 'previewId must be a UUID');
+    if (await store.get(previewId))
+      throw new BrierError('conflict', 'a deployment was already created from this preview', { details: { id: previewId } });
+  }
+
+  async function create(actor: Actor, input: CreateDeploymentInput): Promise<DeploymentView> {
+    const at = now();
+    const previewId = input.previewId;
+    await checkPreviewId(previewId);
+    const { spec, packages, ecosystem, rebootPolicy, targets, submit } = await prepare(actor, input, at);
     const stored: StoredSpec = {
       packages,
       ecosystem,
@@ -439,6 +508,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     };
     const row = await store.create(
       {
+        ...(previewId === undefined ? {} : { id: previewId }),
         name: spec.name,
         state: submit.state,
         stateReason: submit.reason,
@@ -474,7 +544,104 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       detail: { name: row.name, state: row.state, reason: submit.reason, hostCount: targets.length, packages },
       at,
     });
+    changed(row.id, true);
     return view(row.id);
+  }
+
+  /**
+   * What creating this deployment would do, without creating anything: the same checks and target
+   * resolution as `create`, and the wave plan `start` would make (seeded by `previewId`, which is
+   * returned: create with it and the percentage waves are drawn the same way). Per host, each package
+   * that would change, from the installed version to the pinned one or, for "latest", the candidate
+   * its agent last reported. Hosts where nothing would change are listed with the reason.
+   */
+  async function preview(actor: Actor, input: CreateDeploymentInput): Promise<DeploymentPreview> {
+    const at = now();
+    await checkPreviewId(input.previewId);
+    const previewId = input.previewId ?? newId();
+    const p = await prepare(actor, input, at);
+    const plan = planWaves(previewId, p.planHosts, p.spec.waves);
+    const found = await store.packageVersions(
+      p.targets,
+      p.ecosystem,
+      p.packages.map((x) => x.name),
+    );
+    // One version per host and package: several architectures of one package move together.
+    const keyOf = (hostId: string, name: string) => `${hostId}\n${name}`;
+    const installed = new Map<string, string>();
+    for (const v of found.installed) if (!installed.has(keyOf(v.hostId, v.name))) installed.set(keyOf(v.hostId, v.name), v.version);
+    const candidates = new Map<string, string>();
+    for (const v of found.candidates) if (!candidates.has(keyOf(v.hostId, v.name))) candidates.set(keyOf(v.hostId, v.name), v.version);
+    const reported = new Set(found.updatesReported);
+
+    let changing = 0;
+    let packageChanges = 0;
+    let missing = 0;
+    let unreported = 0;
+    const waves = plan.map((w) => ({
+      index: w.wave,
+      name: p.spec.waves[w.wave]?.name ?? `wave ${w.wave + 1}`,
+      hosts: w.hostIds.map((hostId): PreviewHost => {
+        const hostname = p.hostnames.get(hostId) ?? hostId;
+        const changes: PreviewHost['packages'] = [];
+        const notes: string[] = [];
+        const notInstalled: string[] = [];
+        for (const pkg of p.packages) {
+          const from = installed.get(keyOf(hostId, pkg.name)) ?? null;
+          if (from === null) {
+            notInstalled.push(pkg.name);
+            continue;
+          }
+          const to = pkg.version ?? candidates.get(keyOf(hostId, pkg.name)) ?? null;
+          if (to === null) {
+            if (pkg.minVersion !== undefined && satisfies(p.ecosystem, pkg, from))
+              notes.push(`${pkg.name} ${from} is at least ${pkg.minVersion}`);
+            else notes.push(reported.has(hostId) ? `${pkg.name} has no pending update` : `${pkg.name}: no pending updates reported yet`);
+            continue;
+          }
+          if (to === from) {
+            notes.push(`${pkg.name} is already ${from}`);
+            continue;
+          }
+          changes.push({ name: pkg.name, from, to });
+        }
+        if (!reported.has(hostId)) unreported += 1;
+        // Agents upgrade, never install: one package missing fails the host's whole assignment.
+        if (notInstalled.length > 0) {
+          missing += 1;
+          return {
+            hostId,
+            hostname,
+            packages: [],
+            skipped: `not installed: ${notInstalled.join(', ')} (an upgrade never installs a package, so the agent refuses this work)`,
+          };
+        }
+        if (changes.length === 0) return { hostId, hostname, packages: [], skipped: `nothing to install: ${notes.join('; ')}` };
+        changing += 1;
+        packageChanges += changes.length;
+        return { hostId, hostname, packages: changes };
+      }),
+    }));
+
+    const warnings: string[] = [];
+    const some = (names: string[]) => `${names.slice(0, 5).join(', ')}${names.length > 5 ? `, and ${names.length - 5} more` : ''}`;
+    if (p.notApproved.length > 0)
+      warnings.push(
+        `${p.notApproved.length} targeted host(s) are pending approval or revoked and get nothing: ${some(p.notApproved.map((h) => h.hostname))}`,
+      );
+    if (p.approval.required) warnings.push(`needs a second person's approval: ${p.approval.why.join('; ')}`);
+    if (missing > 0) warnings.push(`${missing} host(s) lack a requested package: their assignments will fail`);
+    if (unreported > 0) warnings.push(`${unreported} host(s) have not reported their pending updates: what they would install is unknown`);
+    const skipped = p.targets.length - changing;
+    if (changing === 0) warnings.push('no host has anything to install');
+    else if (skipped > 0) warnings.push(`${skipped} of ${p.targets.length} host(s) have nothing to install`);
+    return {
+      previewId,
+      approval: p.approval,
+      waves,
+      totals: { targeted: p.targets.length, hosts: changing, skipped, packages: packageChanges },
+      warnings,
+    };
   }
 
   // ---------------------------------------------------------------- commands
@@ -492,7 +659,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       event(actor.username, d.state, result.state, reason),
     );
     if (!done) throw new BrierError('conflict', 'the deployment changed meanwhile; reload and try again');
-    changed(d.id);
+    changed(d.id, true);
     await auditTransition(actor.username, d, 'approve', result.state, reason, at);
     return view(id);
   }
@@ -634,22 +801,24 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     if (query.state !== undefined && !DEPLOYMENT_STATES.includes(query.state))
       throw new BrierError('bad_request', `state must be one of ${DEPLOYMENT_STATES.join(', ')}`);
     const page = await store.list(query);
-    const items: DeploymentListItem[] = page.items.map((d) => ({
-      id: d.id,
-      name: d.name,
-      state: d.state,
-      stateReason: d.stateReason,
-      critical: d.critical,
-      emergency: d.emergency,
-      createdBy: { id: d.createdBy, username: d.createdByName },
-      approvedBy: d.approvedBy === null ? null : { id: d.approvedBy, username: d.approvedByName ?? d.approvedBy },
-      createdAt: d.createdAt,
-      startAt: d.startAt,
-      startedAt: d.startedAt,
-      finishedAt: d.finishedAt,
-      hostCount: d.spec.hostIds.length,
-    }));
-    return { items, total: page.total };
+    return { items: page.items.map(listItem), total: page.total };
+  }
+
+  /**
+   * Deployments not finished (awaiting approval up to halted), newest first, each with its number
+   * of waves and the summary of its hosts, counted in SQL: the dashboard reads no per-host rows.
+   */
+  async function inFlight(limit = 50) {
+    const page = await store.list({ states: IN_FLIGHT_STATES, limit, offset: 0 });
+    const counts = await store.assignmentCounts(page.items.map((d) => d.id));
+    return {
+      total: page.total,
+      items: page.items.map((d) => ({
+        ...listItem(d),
+        waves: d.spec.waves.length,
+        summary: summarize(counts.filter((c) => c.deploymentId === d.id)),
+      })),
+    };
   }
 
   // ---------------------------------------------------------------- engine
@@ -677,7 +846,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       event(null, d.state, result.state, result.reason),
     );
     if (done) {
-      changed(d.id);
+      changed(d.id, true);
       await auditTransition(ENGINE, d, 'schedule', result.state, result.reason, at);
     }
   }
@@ -709,7 +878,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
       at,
     );
     if (started) {
-      changed(d.id);
+      changed(d.id, true);
       await auditTransition(ENGINE, d, 'start', result.state, result.reason, at);
     }
   }
@@ -1215,6 +1384,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
 
   return {
     create,
+    preview,
     approve,
     pause,
     resume,
@@ -1223,6 +1393,7 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
     setPostmortem,
     get: view,
     list,
+    inFlight,
     listWindows,
     createWindow,
     deleteWindow,
@@ -1244,6 +1415,24 @@ export function createDeploymentsService(deps: DeploymentsServiceDeps) {
 }
 
 export type DeploymentsService = ReturnType<typeof createDeploymentsService>;
+
+function listItem(d: DeploymentRow): DeploymentListItem {
+  return {
+    id: d.id,
+    name: d.name,
+    state: d.state,
+    stateReason: d.stateReason,
+    critical: d.critical,
+    emergency: d.emergency,
+    createdBy: { id: d.createdBy, username: d.createdByName },
+    approvedBy: d.approvedBy === null ? null : { id: d.approvedBy, username: d.approvedByName ?? d.approvedBy },
+    createdAt: d.createdAt,
+    startAt: d.startAt,
+    startedAt: d.startedAt,
+    finishedAt: d.finishedAt,
+    hostCount: d.spec.hostIds.length,
+  };
+}
 
 function timelineOf(events: DeploymentEventRow[], at: Date): Timeline {
   const deployment: TransitionRecord[] = [];

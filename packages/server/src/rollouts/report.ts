@@ -14,23 +14,29 @@ export interface ReportSummary {
   verified: number;
 }
 
-/** The closing numbers of a deployment. succeeded + failed + expired + unreached + inProgress = total. */
-export function summarize(assignments: Iterable<Pick<Assignment, 'state' | 'rebootRequired' | 'verified'>>): ReportSummary {
+/**
+ * The closing numbers of a deployment. succeeded + failed + expired + unreached + inProgress = total.
+ * An item with `count` stands for that many assignments alike (counts grouped in SQL).
+ */
+export function summarize(
+  assignments: Iterable<Pick<Assignment, 'state' | 'rebootRequired' | 'verified'> & { count?: number }>,
+): ReportSummary {
   const s: ReportSummary = { total: 0, succeeded: 0, failed: 0, expired: 0, unreached: 0, inProgress: 0, rebootPending: 0, verified: 0 };
   for (const a of assignments) {
-    s.total += 1;
+    const n = a.count ?? 1;
+    s.total += n;
     switch (a.state) {
       case 'succeeded':
       case 'failed':
       case 'expired':
       case 'unreached':
-        s[a.state] += 1;
+        s[a.state] += n;
         break;
       default:
-        s.inProgress += 1;
+        s.inProgress += n;
     }
-    if (a.rebootRequired) s.rebootPending += 1;
-    if (a.state === 'succeeded' && a.verified) s.verified += 1;
+    if (a.rebootRequired) s.rebootPending += n;
+    if (a.state === 'succeeded' && a.verified) s.verified += n;
   }
   return s;
 }

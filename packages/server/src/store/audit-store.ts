@@ -1,7 +1,27 @@
-import { count, desc } from 'drizzle-orm';
-import type { AuditStore } from '../audit/types.js';
+import { and, count, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm';
+import type { AuditQuery, AuditStore } from '../audit/types.js';
 import type { Db } from './db.js';
+import { likeContains } from './hosts-store.js';
 import { auditLog } from './schema.js';
+
+function auditFilters(query: AuditQuery): SQL | undefined {
+  const conditions: SQL[] = [];
+  if (query.actor !== undefined) conditions.push(eq(auditLog.actor, query.actor));
+  // likeContains escapes the wildcards; the leading % is dropped to make it a prefix match.
+  if (query.action !== undefined) conditions.push(sql`${auditLog.action} like ${likeContains(query.action).slice(1)}`);
+  if (query.target !== undefined) conditions.push(eq(auditLog.target, query.target));
+  if (query.q) {
+    const pattern = likeContains(query.q);
+    const match = or(
+      ilike(auditLog.actor, pattern),
+      ilike(auditLog.action, pattern),
+      ilike(auditLog.target, pattern),
+      sql`${auditLog.detail}::text ilike ${pattern}`,
+    );
+    if (match) conditions.push(match);
+  }
+  return conditions.length > 0 ? and(...conditions) : undefined;
+}
 
 export function createAuditStore(db: Db): AuditStore {
   return {
@@ -15,9 +35,10 @@ export function createAuditStore(db: Db): AuditStore {
       });
     },
     async list(query) {
+      const where = auditFilters(query);
       const [rows, totals] = await Promise.all([
-        db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(query.limit).offset(query.offset),
-        db.select({ n: count() }).from(auditLog),
+        db.select().from(auditLog).where(where).orderBy(desc(auditLog.id)).limit(query.limit).offset(query.offset),
+        db.select({ n: count() }).from(auditLog).where(where),
       ]);
       return {
         items: rows.map((r) => ({ ...r, detail: (r.detail as Record<string, unknown> | null) ?? null })),

@@ -85,7 +85,12 @@ export function createDeploymentsStore(db: Db): DeploymentsStore {
     },
 
     async list(query) {
-      const where = query.state ? eq(deployments.state, query.state) : undefined;
+      const where = query.state
+        ? eq(deployments.state, query.state)
+        : query.states !== undefined
+          ? inArray(deployments.state, [...query.states])
+          : undefined;
+      if (query.states !== undefined && query.states.length === 0 && !query.state) return { items: [], total: 0 };
       const [rows, totals] = await Promise.all([
         db
           .select()
@@ -97,6 +102,59 @@ export function createDeploymentsStore(db: Db): DeploymentsStore {
         db.select({ n: count() }).from(deployments).where(where),
       ]);
       return { items: rows.map(toDeployment), total: totals[0]?.n ?? 0 };
+    },
+
+    async assignmentCounts(deploymentIds) {
+      if (deploymentIds.length === 0) return [];
+      const rows = await db
+        .select({
+          deploymentId: assignments.deploymentId,
+          state: assignments.state,
+          rebootRequired: assignments.rebootRequired,
+          verified: assignments.verified,
+          count: count(),
+        })
+        .from(assignments)
+        .where(inArray(assignments.deploymentId, [...deploymentIds]))
+        .groupBy(assignments.deploymentId, assignments.state, assignments.rebootRequired, assignments.verified);
+      return rows.map((r) => ({ ...r, state: r.state as AssignmentState, count: Number(r.count) }));
+    },
+
+    async packageVersions(hostIds, ecosystem, names) {
+      if (hostIds.length === 0 || names.length === 0) return { installed: [], candidates: [], updatesReported: [] };
+      // Ids and names travel as one jsonb parameter each, whatever their number (10,000 hosts).
+      const ids = JSON.stringify(hostIds);
+      const wanted = JSON.stringify(names);
+      const [installed, candidates, reported] = await Promise.all([
+        queryRows<{ host_id: string; name: string; arch: string; version: string }>(
+          db,
+          sql`select hs.host_id, s.name, s.arch, s.version
+              from software s join host_software hs on hs.software_id = s.id
+              where s.ecosystem = ${ecosystem} and s.name in (select value from jsonb_array_elements_text(${wanted}::jsonb))
+                and hs.host_id in (select value::uuid from jsonb_array_elements_text(${ids}::jsonb))
+              order by hs.host_id, s.name, s.arch`,
+        ),
+        queryRows<{ host_id: string; name: string; arch: string; version: string }>(
+          db,
+          sql`select u.host_id, u.name, u.arch, u.candidate_version as version
+              from host_updates u
+              where u.ecosystem = ${ecosystem} and u.name in (select value from jsonb_array_elements_text(${wanted}::jsonb))
+                and u.host_id in (select value::uuid from jsonb_array_elements_text(${ids}::jsonb))
+              order by u.host_id, u.name, u.arch`,
+        ),
+        queryRows<{ id: string }>(
+          db,
+          sql`select h.id from hosts h
+              where h.updates_at is not null and h.id in (select value::uuid from jsonb_array_elements_text(${ids}::jsonb))`,
+        ),
+      ]);
+      const toVersion = (r: { host_id: string; name: string; arch: string; version: string }) => ({
+        hostId: r.host_id,
+        name: r.name,
+        arch: r.arch,
+        version: r.version,
+      });
+      return { installed: installed.map(toVersion), candidates: candidates.map(toVersion), updatesReported: reported.map((r) => r.id) };
     },
 
     async idsInStates(states) {

@@ -141,7 +141,8 @@ export const auditLog = pgTable(
     target: text('target'),
     detail: jsonb('detail'),
   },
-  (t) => [index('audit_log_at_idx').on(t.at)],
+  // By target: a host's history and the audit filter read one target's entries.
+  (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_target_idx').on(t.target, t.at)],
 );
 
 /** Each host's pending updates as its agent last reported them (replaced whole on every report). */
@@ -409,6 +410,11 @@ export const vulnFindings = pgTable(
     primaryKey({ columns: [t.hostId, t.source, t.advisoryId, t.packageName] }),
     index('vuln_findings_advisory_idx').on(t.source, t.advisoryId),
     index('vuln_findings_open_due_idx').on(t.closedAt, t.dueAt),
+    // The dashboard's aggregates, answered from the indexes alone: open findings by severity, tier
+    // and due date; findings first seen, and remediated, per day.
+    index('vuln_findings_open_severity_idx').on(t.severity, t.riskTier, t.dueAt).where(sql`${t.closedAt} is null`),
+    index('vuln_findings_first_seen_idx').on(t.firstSeenAt, t.closedReason),
+    index('vuln_findings_closed_idx').on(t.closedAt, t.firstSeenAt, t.closedReason).where(sql`${t.closedAt} is not null`),
   ],
 );
 

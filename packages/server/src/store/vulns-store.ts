@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Explanation } from '../vulns/affected.js';
 import type { AffectedEntry, Match, SoftwareEntry } from '../vulns/matcher.js';
 import type { AffectedPackage } from '../vulns/model.js';
@@ -84,9 +84,12 @@ const FINDING_FROM = sql`vuln_findings f
   join vuln_advisories a on a.source = f.source and a.id = f.advisory_id
   left join host_attributes ha on ha.host_id = f.host_id`;
 
-/** The tier SLA uses for each host: its own, else its groups' highest, else the default. */
-function effectiveTier(defaultTier: number) {
-  return sql`coalesce(ha.risk_tier, (select max(gt.risk_tier) from host_groups hg join group_tiers gt on gt.group_name = hg.group_name where hg.host_id = he.host_id), ${defaultTier})`;
+/**
+ * The tier SLA uses for each host: its own, else its groups' highest, else the default. `hostId` is
+ * the host's id column; the query must have joined host_attributes as `ha` on it.
+ */
+export function effectiveTier(hostId: SQL, defaultTier: number) {
+  return sql`coalesce(ha.risk_tier, (select max(gt.risk_tier) from host_groups hg join group_tiers gt on gt.group_name = hg.group_name where hg.host_id = ${hostId}), ${defaultTier})`;
 }
 
 async function loadAffected(db: Db, advisories?: readonly AdvisoryKey[] | { names: readonly string[] }): Promise<AffectedEntry[]> {
@@ -346,7 +349,7 @@ export function createVulnsStore(db: Db): VulnsStore {
         );
         await tx.execute(sql`
           insert into brier_sync_hosts (host_id, os_ecosystem, tier)
-          select he.host_id, he.os_ecosystem, ${effectiveTier(defaultTier)}
+          select he.host_id, he.os_ecosystem, ${effectiveTier(sql`he.host_id`, defaultTier)}
           from jsonb_to_recordset(${hostsJson}::jsonb) as he(host_id uuid, os_ecosystem text)
           left join host_attributes ha on ha.host_id = he.host_id`);
         await tx.execute(sql`analyze brier_sync_hosts`);
@@ -505,6 +508,50 @@ export function createVulnsStore(db: Db): VulnsStore {
         firstSeenAt: date(r.first_seen_at),
         closedAt: r.closed_at === null ? null : date(r.closed_at),
         closedReason: r.closed_reason,
+      }));
+    },
+
+    async openFindingCounts(at) {
+      const found = await rows<{ severity: string; risk_tier: number; open: number; overdue: number }>(
+        db,
+        sql`select f.severity, f.risk_tier, count(*)::int as open, count(*) filter (where f.due_at < ${at})::int as overdue
+            from vuln_findings f where f.closed_at is null group by f.severity, f.risk_tier`,
+      );
+      return found.map((r) => ({ severity: r.severity, riskTier: Number(r.risk_tier), open: Number(r.open), overdue: Number(r.overdue) }));
+    },
+
+    async remediationByDay(from, to) {
+      // Same rules as bucketByDay (sla.ts) behind /vulnerabilities/metrics: UTC days, withdrawn records
+      // are not remediation, a remediation recorded before the first sighting took 0 hours.
+      const found = await rows<{ day: string; opened: number; remediated: number; median: number | string | null }>(
+        db,
+        sql`
+        with days as (
+          select d::date as day
+          from generate_series((${from}::timestamptz at time zone 'UTC')::date, ((${to}::timestamptz - interval '1 microsecond') at time zone 'UTC')::date, interval '1 day') as d
+        ),
+        opened as (
+          select (f.first_seen_at at time zone 'UTC')::date as day, count(*)::int as n
+          from vuln_findings f
+          where f.first_seen_at >= ${from} and f.first_seen_at < ${to} and f.closed_reason is distinct from 'withdrawn'
+          group by 1
+        ),
+        remediated as (
+          select (f.closed_at at time zone 'UTC')::date as day, count(*)::int as n,
+            percentile_cont(0.5) within group (order by greatest(extract(epoch from f.closed_at - f.first_seen_at), 0) / 3600.0) as median
+          from vuln_findings f
+          where f.closed_at >= ${from} and f.closed_at < ${to} and f.closed_reason is distinct from 'withdrawn'
+          group by 1
+        )
+        select to_char(days.day, 'YYYY-MM-DD') as day, coalesce(o.n, 0)::int as opened, coalesce(r.n, 0)::int as remediated, r.median
+        from days left join opened o on o.day = days.day left join remediated r on r.day = days.day
+        order by days.day`,
+      );
+      return found.map((r) => ({
+        day: r.day,
+        opened: Number(r.opened),
+        remediated: Number(r.remediated),
+        medianHoursToRemediate: r.median === null ? null : Number(r.median),
       }));
     },
 

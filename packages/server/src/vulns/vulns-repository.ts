@@ -161,6 +161,16 @@ export interface VulnsStore {
   ): Promise<
     { severity: string; riskTier: number; site: string | null; firstSeenAt: Date; closedAt: Date | null; closedReason: string | null }[]
   >;
+  /** Open findings counted by severity and stored risk tier, with how many of them are past due at `at`. */
+  openFindingCounts(at: Date): Promise<{ severity: string; riskTier: number; open: number; overdue: number }[]>;
+  /**
+   * Per UTC day of [from, to): findings first seen that day, findings remediated that day (withdrawn
+   * records are neither) and the median hours those took. Counted in SQL: a fleet has millions.
+   */
+  remediationByDay(
+    from: Date,
+    to: Date,
+  ): Promise<{ day: string; opened: number; remediated: number; medianHoursToRemediate: number | null }[]>;
   /** The records with this id or alias, with their affected entries (for explain and remediate). */
   advisoriesById(idOrAlias: string): Promise<(AdvisoryRow & { importedAt: Date })[]>;
   /** Hosts with an open finding of these records, with the packages and fixed versions. */

@@ -16,6 +16,7 @@ import {
   DEFAULT_SLA_MATRIX,
   isRiskTier,
   meanTimeToRemediateHours,
+  RISK_TIERS,
   type SlaMatrix,
   validateSlaMatrix,
 } from './sla.js';
@@ -482,6 +483,29 @@ export function createVulnsService(deps: VulnsServiceDeps) {
   }
 
   /**
+   * For the dashboard: open findings by severity, and those past due by risk tier (every tier 1-5
+   * present). Findings carry the tier they were matched under (kept current by re-matching).
+   */
+  async function exposureSummary() {
+    const rows = await store.openFindingCounts(now());
+    const findings = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+    const overdue = new Map<number, number>(RISK_TIERS.map((t) => [t, 0]));
+    for (const r of rows) {
+      const severity = r.severity in findings ? (r.severity as keyof typeof findings) : 'unknown';
+      findings[severity] += r.open;
+      if (overdue.has(r.riskTier)) overdue.set(r.riskTier, (overdue.get(r.riskTier) ?? 0) + r.overdue);
+    }
+    return { findings, overdue: [...overdue.entries()].map(([tier, count]) => ({ tier, count })) };
+  }
+
+  /** Findings opened and remediated per UTC day over the last `days` days (today included), with the median time to remediate. */
+  async function remediationTrend(days: number) {
+    const to = now();
+    const from = new Date(Math.floor(to.getTime() / 86_400_000 - (days - 1)) * 86_400_000);
+    return store.remediationByDay(from, to);
+  }
+
+  /**
    * What a remediation deployment needs for a record: the hosts with an open finding and, per
    * package, the least version that fixes it on all of them. Feeds keyed by source package give the
    * fixed *source* version; Debian builds binaries at the source version, so it pins nothing lower.
@@ -567,6 +591,8 @@ export function createVulnsService(deps: VulnsServiceDeps) {
     explain,
     overdue,
     metrics,
+    exposureSummary,
+    remediationTrend,
     remediationPlan,
     getSla,
     setSla,
