@@ -19,6 +19,7 @@ import {
 } from 'recharts';
 import { api, call, type Json } from '../../api/client';
 import { useLive } from '../../api/live';
+import { StateBadge } from '../../ui/badges';
 import { QueryState } from '../../ui/ErrorBox';
 import { formatCount } from '../../ui/format';
 import { SafeText, visibleText } from '../../ui/SafeText';
@@ -28,7 +29,6 @@ import {
   COMPLIANCE_STATUSES,
   type CountBar,
   complianceSeries,
-  deploymentStateBadge,
   findingsSeries,
   fleetSeries,
   formatShare,
@@ -38,7 +38,6 @@ import {
   progressSegments,
   progressText,
   remediationSeries,
-  stateLabel,
   updatedText,
   waveText,
 } from './dashboard-data';
@@ -433,8 +432,7 @@ function DeploymentsCard({ deployments, inFlight }: { deployments: Dashboard['de
                   </Link>
                   <span className="nowrap">
                     {d.emergency ? <span className="badge badge-critical">emergency</span> : null}{' '}
-                    {d.critical ? <span className="badge badge-bad">critical</span> : null}{' '}
-                    <span className={deploymentStateBadge(d.state)}>{stateLabel(d.state)}</span>
+                    {d.critical ? <span className="badge badge-bad">critical</span> : null} <StateBadge state={d.state} />
                   </span>
                 </div>
                 <div

@@ -3,7 +3,6 @@ import {
   COLORS,
   complianceSeries,
   dayLabel,
-  deploymentStateBadge,
   findingsSeries,
   fleetSeries,
   formatShare,
@@ -13,7 +12,6 @@ import {
   progressSegments,
   progressText,
   remediationSeries,
-  stateLabel,
   updatedText,
   waveText,
 } from './dashboard-data';
@@ -194,14 +192,6 @@ describe('progressSegments', () => {
 });
 
 describe('deployment states and waves', () => {
-  it('colours states and writes them readably', () => {
-    expect(deploymentStateBadge('running')).toBe('badge badge-info');
-    expect(deploymentStateBadge('halted')).toBe('badge badge-bad');
-    expect(deploymentStateBadge('awaiting_approval')).toBe('badge badge-warn');
-    expect(deploymentStateBadge('something-new')).toBe('badge');
-    expect(stateLabel('awaiting_approval')).toBe('awaiting approval');
-  });
-
   it('says which wave is running, from a count or the wave list', () => {
     expect(waveText(3)).toBe(' · 3 waves');
     expect(waveText(1)).toBe(' · 1 wave');

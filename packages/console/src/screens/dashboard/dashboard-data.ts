@@ -321,32 +321,6 @@ export function progressText(segments: readonly ProgressSegment[]): string {
   return parts.join(', ');
 }
 
-/** The badge class of a deployment state (states from the server's rollouts/types.ts). */
-export function deploymentStateBadge(state: string): string {
-  switch (state) {
-    case 'completed':
-      return 'badge badge-ok';
-    case 'running':
-    case 'approved':
-    case 'scheduled':
-      return 'badge badge-info';
-    case 'paused':
-    case 'awaiting_approval':
-      return 'badge badge-warn';
-    case 'aborted':
-    case 'failed':
-    case 'halted':
-      return 'badge badge-bad';
-    default:
-      return 'badge';
-  }
-}
-
-/** "awaiting_approval" -> "awaiting approval". */
-export function stateLabel(state: string): string {
-  return visibleText(state).replace(/_/g, ' ');
-}
-
 /**
  * " · wave 2 of 3 (canary)": where a deployment is, from its waves as the server sends them (an
  * array of {index, name, state}, or a count); nothing when that cannot be told.

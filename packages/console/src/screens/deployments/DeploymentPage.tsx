@@ -5,6 +5,7 @@ import { Link, useParams } from 'react-router';
 import { api, call } from '../../api/client';
 import { useLive } from '../../api/live';
 import { Can, useCan } from '../../auth';
+import { StateBadge, stateLabel } from '../../ui/badges';
 import { downloadCsv } from '../../ui/csv';
 import { DataTable, Pager } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
@@ -22,9 +23,8 @@ import {
   HOST_STATES,
   isFinal,
   progressChange,
-  stateLabel,
 } from './model';
-import { FlagBadges, Person, StateBadge, WaveBar } from './parts';
+import { FlagBadges, Person, WaveBar } from './parts';
 
 type HostRow = Deployment['hosts'][number];
 

@@ -4,14 +4,15 @@ import { Link, useNavigate } from 'react-router';
 import { api, call } from '../../api/client';
 import { useLive } from '../../api/live';
 import { Can } from '../../auth';
+import { StateBadge, stateLabel } from '../../ui/badges';
 import { downloadCsv } from '../../ui/csv';
 import { DataTable } from '../../ui/DataTable';
 import { QueryState } from '../../ui/ErrorBox';
 import { formatCount, formatDate, formatRelative } from '../../ui/format';
 import { SafeText } from '../../ui/SafeText';
 import { useUrlState } from '../../ui/url-state';
-import { DEPLOYMENT_STATES, type DeploymentListItem, type DeploymentState, stateLabel } from './model';
-import { FlagBadges, Person, StateBadge } from './parts';
+import { DEPLOYMENT_STATES, type DeploymentListItem, type DeploymentState } from './model';
+import { FlagBadges, Person } from './parts';
 
 const LIMIT = 50;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentProgress } from '../../api/live';
+import { stateLabel } from '../../ui/badges';
 import {
   addPackages,
   applyProgress,
@@ -10,7 +11,6 @@ import {
   parsePackageList,
   parsePackageSpec,
   progressChange,
-  stateLabel,
   waveProgress,
 } from './model';
 

@@ -32,38 +32,6 @@ export function isFinal(state: string): boolean {
   return FINAL_STATES.includes(state);
 }
 
-/** "awaiting_approval" -> "awaiting approval". */
-export function stateLabel(state: string): string {
-  return state.replaceAll('_', ' ');
-}
-
-/** The badge class of a deployment, wave or host state. */
-export function stateTone(state: string): 'ok' | 'warn' | 'bad' | 'info' | 'critical' | null {
-  switch (state) {
-    case 'completed':
-    case 'succeeded':
-    case 'passed':
-    case 'approved':
-      return 'ok';
-    case 'running':
-    case 'offered':
-    case 'scheduled':
-      return 'info';
-    case 'awaiting_approval':
-    case 'paused':
-    case 'deferred':
-    case 'unreached':
-      return 'warn';
-    case 'halted':
-    case 'failed':
-    case 'aborted':
-    case 'expired':
-      return 'bad';
-    default:
-      return null;
-  }
-}
-
 export type DeploymentAction = 'approve' | 'pause' | 'resume' | 'retryFailed' | 'abort';
 
 /**

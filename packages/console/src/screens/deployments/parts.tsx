@@ -1,19 +1,10 @@
 import type { ReactNode } from 'react';
 import { ApiError } from '../../api/client';
+import { stateLabel } from '../../ui/badges';
 import { ErrorBox } from '../../ui/ErrorBox';
 import { SafeText } from '../../ui/SafeText';
 import styles from './Deployments.module.css';
-import { stateLabel, stateTone, waveProgress } from './model';
-
-/** A deployment, wave or host state as a coloured badge. The text is the state in words. */
-export function StateBadge({ state, testId }: { state: string; testId?: string }) {
-  const tone = stateTone(state);
-  return (
-    <span className={tone ? `badge badge-${tone}` : 'badge'} data-testid={testId}>
-      <SafeText text={stateLabel(state)} />
-    </span>
-  );
-}
+import { waveProgress } from './model';
 
 /** The critical / emergency marks of a deployment. */
 export function FlagBadges({ critical, emergency }: { critical: boolean; emergency: boolean }) {

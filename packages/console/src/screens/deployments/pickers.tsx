@@ -1,21 +1,12 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { type KeyboardEvent, useEffect, useId, useState } from 'react';
+import { type KeyboardEvent, useId, useState } from 'react';
 import { api, call } from '../../api/client';
 import { formatCount, formatDate } from '../../ui/format';
 import { SafeText, visibleText } from '../../ui/SafeText';
+import { useDebounced } from '../../ui/use-debounced';
 import styles from './Deployments.module.css';
 import { appendPackage } from './form';
 import { parsePackageList } from './model';
-
-/** The value, once it has stopped changing for `ms` (search boxes query the server as one types). */
-export function useDebounced<T>(value: T, ms = 250): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return settled;
-}
 
 const SEARCH_LIMIT = 10;
 

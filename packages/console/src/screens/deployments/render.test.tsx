@@ -1,8 +1,9 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
+import { StateBadge } from '../../ui/badges';
 import { type Preview, PreviewResult } from './PreviewResult';
-import { StateBadge, WaveBar } from './parts';
+import { WaveBar } from './parts';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const BIDI = 'invoice\u202Egpj.exe';

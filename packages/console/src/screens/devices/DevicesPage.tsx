@@ -1,13 +1,13 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState } from 'react';
-import { Link } from 'react-router';
 import { api, call, type Json } from '../../api/client';
 import { useCan } from '../../auth';
 import { downloadCsv } from '../../ui/csv';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatCount, formatDate, formatRelative } from '../../ui/format';
+import { HostLink } from '../../ui/links';
 import { SafeText, visibleText } from '../../ui/SafeText';
 import { useUrlState } from '../../ui/url-state';
 import { macInfo, macKindLabel } from './mac';
@@ -163,9 +163,7 @@ export function DevicesPage() {
             {seen.slice(0, SEEN_BY_SHOWN).map((s, i) => (
               <span key={s.hostId}>
                 {i > 0 ? ', ' : ''}
-                <Link className="nowrap" to={`/hosts/${encodeURIComponent(s.hostId)}`}>
-                  <SafeText text={s.hostname} max={40} />
-                </Link>
+                <HostLink id={s.hostId} hostname={s.hostname} max={40} />
               </span>
             ))}
             {seen.length > SEEN_BY_SHOWN ? <span className="muted"> and {formatCount(seen.length - SEEN_BY_SHOWN)} more</span> : null}

@@ -3,13 +3,13 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { api, call, type Json } from '../../api/client';
+import { severityBadge } from '../../ui/badges';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatDate, formatRelative } from '../../ui/format';
 import { SafeText, visibleText } from '../../ui/SafeText';
 import styles from './Host.module.css';
 import type { HostDetail } from './HostPage';
-import { severityBadge } from './host-logic';
 
 type Finding = Json<'/api/v1/hosts/{id}/vulnerabilities', 'get'>['items'][number];
 type Explanation = Finding['explanation'];

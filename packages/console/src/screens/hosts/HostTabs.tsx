@@ -3,15 +3,16 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { Link } from 'react-router';
 import { api, call, type Json } from '../../api/client';
 import { Can } from '../../auth';
+import { complianceBadge } from '../../ui/badges';
 import { downloadCsv } from '../../ui/csv';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox } from '../../ui/ErrorBox';
 import { formatCount, formatDate, formatRelative } from '../../ui/format';
 import { SafeText, visibleText } from '../../ui/SafeText';
+import { SearchBox } from '../../ui/SearchBox';
 import type { HostDetail } from './HostPage';
-import { complianceBadge, deployUpdatesHref } from './host-logic';
+import { deployUpdatesHref } from './host-logic';
 import { cleanText, parseOffset } from './hosts-query';
-import { SearchBox } from './SearchBox';
 
 const PACKAGES_PAGE = 100;
 /** The most packages one CSV export asks the server for (the API's page bound). */

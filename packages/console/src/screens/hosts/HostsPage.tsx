@@ -6,7 +6,9 @@ import { downloadCsv } from '../../ui/csv';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox } from '../../ui/ErrorBox';
 import { formatCount, formatDate, formatRelative } from '../../ui/format';
+import { HostLink } from '../../ui/links';
 import { SafeText, visibleText } from '../../ui/SafeText';
+import { SearchBox } from '../../ui/SearchBox';
 import { useUrlState } from '../../ui/url-state';
 import {
   HOST_STATUSES,
@@ -20,7 +22,6 @@ import {
   hostsQuery,
   osLabel,
 } from './hosts-query';
-import { SearchBox } from './SearchBox';
 
 type Host = Json<'/api/v1/hosts', 'get'>['items'][number];
 type Facets = Json<'/api/v1/hosts/facets', 'get'>;
@@ -31,11 +32,7 @@ export const hostColumns: ColumnDef<Host, unknown>[] = [
   {
     id: 'hostname',
     header: 'Hostname',
-    cell: ({ row }) => (
-      <Link to={`/hosts/${encodeURIComponent(row.original.id)}`}>
-        <SafeText text={row.original.hostname} max={64} />
-      </Link>
-    ),
+    cell: ({ row }) => <HostLink id={row.original.id} hostname={row.original.hostname} max={64} />,
   },
   {
     id: 'status',

@@ -142,34 +142,3 @@ export function quarantineBadge(state: string): string {
         ? 'badge badge-warn'
         : 'badge';
 }
-
-/** The badge class of a compliance status. */
-export function complianceBadge(status: string): string {
-  switch (status) {
-    case 'compliant':
-    case 'remediated':
-      return 'badge badge-ok';
-    case 'noncompliant':
-      return 'badge badge-bad';
-    case 'error':
-      return 'badge badge-warn';
-    default:
-      return 'badge';
-  }
-}
-
-/** The badge class of a finding severity. */
-export function severityBadge(severity: string): string {
-  switch (severity) {
-    case 'critical':
-      return 'badge badge-critical';
-    case 'high':
-      return 'badge badge-bad';
-    case 'medium':
-      return 'badge badge-warn';
-    case 'low':
-      return 'badge badge-info';
-    default:
-      return 'badge';
-  }
-}

@@ -10,8 +10,8 @@ import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatCount } from '../../ui/format';
 import { SafeText, visibleText } from '../../ui/SafeText';
 import { useUrlState } from '../../ui/url-state';
+import { useDebounced } from '../../ui/use-debounced';
 import styles from '../deployments/Deployments.module.css';
-import { useDebounced } from '../deployments/pickers';
 import { type CatalogueEntry, deployTarget, entryKey } from './selection';
 
 const LIMIT = 50;

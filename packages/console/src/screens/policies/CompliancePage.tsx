@@ -4,13 +4,15 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, call, type Json } from '../../api/client';
+import { complianceBadge } from '../../ui/badges';
 import { downloadCsv } from '../../ui/csv';
 import { DataTable } from '../../ui/DataTable';
 import { QueryState } from '../../ui/ErrorBox';
 import { formatCount, formatDate, formatRelative } from '../../ui/format';
+import { HostPicker } from '../../ui/HostPicker';
+import { HostLink } from '../../ui/links';
 import { SafeText } from '../../ui/SafeText';
-import { complianceChartRows, compliantPercent, STATUSES, statusBadge } from './compliance';
-import { HostPicker } from './HostPicker';
+import { complianceChartRows, compliantPercent, STATUSES } from './compliance';
 import { ModeBadge } from './parts';
 import { RULE_KINDS } from './rule-form';
 
@@ -39,7 +41,7 @@ const columns: ColumnDef<FleetItem, unknown>[] = [
       cell: ({ row }) => {
         const n = row.original.hosts[s.key];
         return n > 0 && s.key !== 'compliant' && s.key !== 'unknown' ? (
-          <span className={statusBadge(s.key)}>{formatCount(n)}</span>
+          <span className={complianceBadge(s.key)}>{formatCount(n)}</span>
         ) : (
           formatCount(n)
         );
@@ -76,7 +78,7 @@ const hostColumns: ColumnDef<HostItem, unknown>[] = [
     id: 'status',
     header: 'Status',
     cell: ({ row }) => (
-      <span className={statusBadge(row.original.status)}>
+      <span className={complianceBadge(row.original.status)}>
         <SafeText text={row.original.status} />
       </span>
     ),
@@ -103,9 +105,7 @@ function HostCompliance({ host }: { host: { id: string; hostname: string } }) {
   return (
     <>
       <h3>
-        <Link to={`/hosts/${encodeURIComponent(host.id)}`}>
-          <SafeText text={host.hostname} max={80} />
-        </Link>
+        <HostLink id={host.id} hostname={host.hostname} max={80} />
       </h3>
       <QueryState isLoading={false} error={result.error} />
       <DataTable

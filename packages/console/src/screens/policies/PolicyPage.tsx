@@ -6,8 +6,8 @@ import { useCan } from '../../auth';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatDate } from '../../ui/format';
+import { ConfirmButton, FormProblems } from '../../ui/parts';
 import { SafeText } from '../../ui/SafeText';
-import { ConfirmButton, FormProblems } from '../settings/parts';
 import { ComplianceBar, ModeBadge, ServerProblems } from './parts';
 import { RuleEditor } from './RuleEditor';
 import {

@@ -3,8 +3,8 @@ import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { api, call } from '../../api/client';
 import { formatCount } from '../../ui/format';
+import { HostPicker } from '../../ui/HostPicker';
 import { SafeText, visibleText } from '../../ui/SafeText';
-import { HostPicker } from './HostPicker';
 import styles from './Policies.module.css';
 
 /** Hosts shown by name at once; a policy may name thousands, the rest are counted. */

@@ -28,21 +28,6 @@ export function compliantPercent(counts: Counts): number | null {
   return Math.round(((counts.compliant + counts.remediated) / reported) * 1000) / 10;
 }
 
-export function statusBadge(status: string): string {
-  switch (status) {
-    case 'compliant':
-      return 'badge badge-ok';
-    case 'remediated':
-      return 'badge badge-info';
-    case 'noncompliant':
-      return 'badge badge-bad';
-    case 'error':
-      return 'badge badge-warn';
-    default:
-      return 'badge';
-  }
-}
-
 /**
  * Rows for the per-policy stacked bar chart: the status counts under fixed keys, the policy's name
  * (invisible characters made visible: recharts draws it as SVG text) under `name`, worst first.

@@ -8,10 +8,11 @@ import { downloadCsv } from '../../ui/csv';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatDate, formatRelative } from '../../ui/format';
+import { HostPicker } from '../../ui/HostPicker';
+import { HostLink } from '../../ui/links';
+import { ConfirmButton } from '../../ui/parts';
 import { SafeText, visibleText } from '../../ui/SafeText';
 import { useUrlState } from '../../ui/url-state';
-import { HostPicker } from '../policies/HostPicker';
-import { ConfirmButton } from '../settings/parts';
 import styles from './Quarantine.module.css';
 import {
   approvedHosts,
@@ -145,10 +146,7 @@ function HostQuarantine({ host }: { host: { id: string; hostname: string } }) {
   return (
     <section className="card" aria-label={`Quarantine of ${visibleText(host.hostname)}`}>
       <h3>
-        <Link to={`/hosts/${encodeURIComponent(host.id)}`}>
-          <SafeText text={host.hostname} max={80} />
-        </Link>{' '}
-        {v ? <StateBadge q={v} /> : null}
+        <HostLink id={host.id} hostname={host.hostname} max={80} /> {v ? <StateBadge q={v} /> : null}
       </h3>
       <QueryState isLoading={q.isLoading} error={q.error} />
       {v && v.state !== 'none' ? (
@@ -225,11 +223,7 @@ function QuarantinedHosts({ requests }: { requests: readonly QuarantineRequest[]
     {
       id: 'host',
       header: 'Host',
-      cell: ({ row }) => (
-        <Link className="nowrap" to={`/hosts/${encodeURIComponent(row.original.id)}`}>
-          <SafeText text={row.original.hostname} max={60} />
-        </Link>
-      ),
+      cell: ({ row }) => <HostLink id={row.original.id} hostname={row.original.hostname} max={60} />,
     },
     { id: 'state', header: 'State', cell: ({ row }) => <StateBadge q={row.original.q} /> },
     { id: 'reason', header: 'Reason', cell: ({ row }) => <SafeText text={row.original.q.reason} max={160} /> },
@@ -339,11 +333,7 @@ export function QuarantinePage() {
     {
       id: 'host',
       header: 'Host',
-      cell: ({ row }) => (
-        <Link className="nowrap" to={`/hosts/${encodeURIComponent(row.original.hostId)}`}>
-          <SafeText text={row.original.hostname} max={60} />
-        </Link>
-      ),
+      cell: ({ row }) => <HostLink id={row.original.hostId} hostname={row.original.hostname} max={60} />,
     },
     {
       id: 'policy',

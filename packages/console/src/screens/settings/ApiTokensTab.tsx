@@ -5,8 +5,8 @@ import { api, call, type Json } from '../../api/client';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox } from '../../ui/ErrorBox';
 import { formatDate, formatRelative } from '../../ui/format';
+import { CodeBlock, ConfirmButton, CopyButton, Field, FormProblems } from '../../ui/parts';
 import { SafeText } from '../../ui/SafeText';
-import { CodeBlock, ConfirmButton, CopyButton, Field, FormProblems } from './parts';
 import styles from './Settings.module.css';
 
 type ApiToken = Json<'/api/v1/api-tokens', 'get'>['items'][number];

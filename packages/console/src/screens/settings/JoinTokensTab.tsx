@@ -6,6 +6,7 @@ import { useCan } from '../../auth';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox } from '../../ui/ErrorBox';
 import { formatCount, formatDate, formatRelative } from '../../ui/format';
+import { CodeBlock, ConfirmButton, CopyButton, Field, FormProblems } from '../../ui/parts';
 import { SafeText } from '../../ui/SafeText';
 import { enrolCommands } from './enrol-command';
 import {
@@ -17,7 +18,6 @@ import {
   MAX_TOKEN_HOURS,
   MAX_TOKEN_USES,
 } from './join-tokens';
-import { CodeBlock, ConfirmButton, CopyButton, Field, FormProblems } from './parts';
 import styles from './Settings.module.css';
 import { USERS_KEY } from './UsersTab';
 

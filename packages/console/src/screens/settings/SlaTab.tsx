@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { api, call } from '../../api/client';
 import { useCan } from '../../auth';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
-import { FormProblems } from './parts';
+import { FormProblems } from '../../ui/parts';
 import styles from './Settings.module.css';
 import {
   cellProblem,

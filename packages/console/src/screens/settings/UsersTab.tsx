@@ -5,8 +5,8 @@ import { api, call, type Json } from '../../api/client';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox } from '../../ui/ErrorBox';
 import { formatDate } from '../../ui/format';
+import { Field, FormProblems } from '../../ui/parts';
 import { SafeText } from '../../ui/SafeText';
-import { Field, FormProblems } from './parts';
 import { ROLE_PERMISSIONS, ROLE_SUMMARY, ROLES, type Role } from './roles';
 import styles from './Settings.module.css';
 

@@ -6,9 +6,9 @@ import { useCan } from '../../auth';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox } from '../../ui/ErrorBox';
 import { formatDate, formatRelative } from '../../ui/format';
+import { ConfirmButton, Field, FormProblems } from '../../ui/parts';
 import { SafeText } from '../../ui/SafeText';
 import { GROUPS_KEY } from './GroupsTab';
-import { ConfirmButton, Field, FormProblems } from './parts';
 import styles from './Settings.module.css';
 import { formatMinutes, MAX_WINDOW_MINUTES, type WindowBody, type WindowForm, windowFromForm } from './windows';
 

@@ -5,8 +5,8 @@ import { useCan } from '../../auth';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatDate, formatRelative } from '../../ui/format';
+import { ConfirmButton } from '../../ui/parts';
 import { SafeText } from '../../ui/SafeText';
-import { ConfirmButton } from './parts';
 import styles from './Settings.module.css';
 
 type WorkKey = Json<'/api/v1/work-key', 'get'>;

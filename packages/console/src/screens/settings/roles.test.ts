@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROLE_PERMISSIONS, ROLES } from './roles';
+import { ROLE_PERMISSIONS, type ROLES } from './roles';
 import { SETTINGS_TABS, visibleTabs } from './tabs';
 
 describe('settings tabs', () => {

@@ -6,8 +6,8 @@ import { Can, useCan } from '../../auth';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatDate, formatRelative } from '../../ui/format';
+import { ConfirmButton, FormProblems } from '../../ui/parts';
 import { SafeText } from '../../ui/SafeText';
-import { ConfirmButton, FormProblems } from '../settings/parts';
 import type { FeedSchedule } from './model';
 
 const FEEDS_KEY = ['vulns', 'feeds'] as const;

@@ -1,18 +1,19 @@
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState } from 'react';
-import { Link } from 'react-router';
 import { api, call } from '../../api/client';
+import { severityBadge } from '../../ui/badges';
 import { downloadCsv } from '../../ui/csv';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatCount, formatDate, formatRelative } from '../../ui/format';
+import { RecordLink } from '../../ui/links';
 import { SafeText } from '../../ui/SafeText';
-import { SearchBox } from '../hosts/SearchBox';
+import { SearchBox } from '../../ui/SearchBox';
 import { MetricsStrip } from './MetricsStrip';
 import type { MetricsBy } from './metrics';
 import { isRecordId, type VulnerabilityItem } from './model';
-import { isSeverity, SEVERITIES, type Severity, severityBadge } from './severity';
+import { isSeverity, SEVERITIES, type Severity } from './severity';
 
 const LIMIT = 50;
 const EXPORT_LIMIT = 1000;
@@ -43,9 +44,7 @@ const columns: ColumnDef<VulnerabilityItem, unknown>[] = [
     header: 'Record',
     cell: ({ row }) => (
       <>
-        <Link to={`/vulnerabilities/${encodeURIComponent(row.original.id)}`}>
-          <SafeText text={row.original.id} />
-        </Link>
+        <RecordLink id={row.original.id} />
         {row.original.aliases.length > 0 ? (
           <div className="muted">
             <SafeText text={row.original.aliases.join(', ')} max={80} />

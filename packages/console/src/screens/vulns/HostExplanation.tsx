@@ -1,12 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
-import { Link } from 'react-router';
 import { api, call } from '../../api/client';
+import { severityBadge } from '../../ui/badges';
 import { DataTable } from '../../ui/DataTable';
 import { QueryState } from '../../ui/ErrorBox';
 import { formatDate, formatRelative } from '../../ui/format';
+import { HostLink } from '../../ui/links';
 import { SafeText, visibleText } from '../../ui/SafeText';
 import type { HostFinding } from './model';
-import { severityBadge } from './severity';
 import styles from './Vulns.module.css';
 
 /** open, overdue, or closed with its reason. */
@@ -90,10 +90,7 @@ export function HostExplanation({ hostId, hostname, record }: { hostId: string; 
   return (
     <section className={`card ${styles.explain}`} aria-label={`Why ${visibleText(hostname)}`}>
       <h3>
-        Why{' '}
-        <Link to={`/hosts/${encodeURIComponent(hostId)}`}>
-          <SafeText text={hostname} max={80} />
-        </Link>
+        Why <HostLink id={hostId} hostname={hostname} max={80} />
         {data ? (data.findings.some((f) => !f.closedAt) ? ' is affected' : ' is not affected') : ''}
       </h3>
       <QueryState isLoading={explain.isLoading} error={explain.error} />

@@ -1,15 +1,15 @@
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState } from 'react';
-import { Link } from 'react-router';
 import { api, call } from '../../api/client';
+import { severityBadge } from '../../ui/badges';
 import { downloadCsv } from '../../ui/csv';
 import { DataTable } from '../../ui/DataTable';
 import { ErrorBox, QueryState } from '../../ui/ErrorBox';
 import { formatCount, formatDate, formatRelative } from '../../ui/format';
+import { HostLink, RecordLink } from '../../ui/links';
 import { SafeText } from '../../ui/SafeText';
 import type { OverdueFinding } from './model';
-import { severityBadge } from './severity';
 
 const LIMIT = 50;
 const EXPORT_LIMIT = 1000;
@@ -18,20 +18,12 @@ const columns: ColumnDef<OverdueFinding, unknown>[] = [
   {
     id: 'host',
     header: 'Host',
-    cell: ({ row }) => (
-      <Link className="nowrap" to={`/hosts/${encodeURIComponent(row.original.hostId)}`}>
-        <SafeText text={row.original.hostname} max={60} />
-      </Link>
-    ),
+    cell: ({ row }) => <HostLink id={row.original.hostId} hostname={row.original.hostname} max={60} />,
   },
   {
     id: 'record',
     header: 'Record',
-    cell: ({ row }) => (
-      <Link to={`/vulnerabilities/${encodeURIComponent(row.original.id)}`}>
-        <SafeText text={row.original.id} />
-      </Link>
-    ),
+    cell: ({ row }) => <RecordLink id={row.original.id} />,
   },
   {
     id: 'severity',

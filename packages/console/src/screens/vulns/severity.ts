@@ -6,22 +6,6 @@ export function isSeverity(s: string): s is Severity {
   return (SEVERITIES as readonly string[]).includes(s);
 }
 
-/** The badge class for a severity the server reported (an unknown one gets the neutral badge). */
-export function severityBadge(severity: string): string {
-  switch (severity) {
-    case 'critical':
-      return 'badge badge-critical';
-    case 'high':
-      return 'badge badge-bad';
-    case 'medium':
-      return 'badge badge-warn';
-    case 'low':
-      return 'badge badge-info';
-    default:
-      return 'badge';
-  }
-}
-
 /** Chart colours (the stylesheet's palette) per severity; others cycle through a fixed palette. */
 export const SEVERITY_COLORS: Record<Severity, string> = {
   critical: '#7b1fa2',

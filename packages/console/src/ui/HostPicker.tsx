@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { api, call, type Json } from '../../api/client';
-import { QueryState } from '../../ui/ErrorBox';
-import { SafeText, visibleText } from '../../ui/SafeText';
-import { useDebounced } from '../hosts/use-debounced';
+import { api, call, type Json } from '../api/client';
+import { QueryState } from './ErrorBox';
+import { SafeText, visibleText } from './SafeText';
+import { useDebounced } from './use-debounced';
 
 export type HostListItem = Json<'/api/v1/hosts', 'get'>['items'][number];
 

@@ -1,5 +1,5 @@
 import { type ReactNode, useId, useState } from 'react';
-import styles from './Settings.module.css';
+import styles from './parts.module.css';
 
 /**
  * A destructive action in two steps, without a browser dialog: the first click asks, the second
