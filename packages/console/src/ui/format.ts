@@ -13,6 +13,8 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
   if (Number.isNaN(t)) return '—';
   const s = Math.round((t - now) / 1000);
   const abs = Math.abs(s);
+  // Clocks of the browser and the server differ by a little: a few seconds either way is now.
+  if (abs < 5) return 'just now';
   const [n, unit] =
     abs < 60
       ? [abs, 's']
