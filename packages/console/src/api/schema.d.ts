@@ -1267,7 +1267,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deployments, newest first */
+        /** Deployments, newest first, each with its packages and number of targeted hosts */
         get: {
             parameters: {
                 query: {
@@ -1316,6 +1316,11 @@ export interface paths {
                                 stateReason: string;
                             } & {
                                 hostCount: number;
+                                packages: {
+                                    minVersion?: string;
+                                    name: string;
+                                    version: string | null;
+                                }[];
                             })[];
                             total: number;
                         };
@@ -3747,7 +3752,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** MAC/IP pairs agents saw in their neighbour tables that belong to no enrolled host and are not marked: {items: [{mac, ip, firstSeenAt, lastSeenAt, seenBy: [{hostId, hostname}]}]}, most recently seen first; include=known,ignored adds marked ones (with their mark) */
+        /** MAC/IP pairs agents saw in their neighbour tables that belong to no enrolled host and are not marked: {items: [{mac, ip, firstSeenAt, lastSeenAt, seenBy: [{hostId, hostname}]}], total}, most recently seen first; include=known,ignored adds marked ones (with their mark) */
         get: {
             parameters: {
                 query: {
@@ -3788,6 +3793,7 @@ export interface paths {
                                     hostname: string;
                                 }[];
                             }[];
+                            total: number;
                         };
                     };
                 };
@@ -4806,6 +4812,7 @@ export interface paths {
                                 }[];
                             } | null;
                             inventoryHash: string | null;
+                            riskTier: number | null;
                         };
                     };
                 };
@@ -5644,7 +5651,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            action: "isolate" | "release" | (never | null);
+                            action: ("isolate" | "release") | (never | null);
                             allow: string[];
                             detail: string | null;
                             /** Format: uuid */
@@ -5657,7 +5664,7 @@ export interface paths {
                             requestedAt: string | null;
                             requestedBy: string | null;
                             sequence: number | null;
-                            state: "none" | "pending" | "isolated" | "released" | "failed" | "refused";
+                            state: "none" | ("pending" | "isolated" | "released" | "failed" | "refused");
                             /** Format: date-time */
                             updatedAt: string | null;
                         };
@@ -5781,7 +5788,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            action: "isolate" | "release" | (never | null);
+                            action: ("isolate" | "release") | (never | null);
                             allow: string[];
                             detail: string | null;
                             /** Format: uuid */
@@ -5794,7 +5801,7 @@ export interface paths {
                             requestedAt: string | null;
                             requestedBy: string | null;
                             sequence: number | null;
-                            state: "none" | "pending" | "isolated" | "released" | "failed" | "refused";
+                            state: "none" | ("pending" | "isolated" | "released" | "failed" | "refused");
                             /** Format: date-time */
                             updatedAt: string | null;
                         };
@@ -5950,7 +5957,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            action: "isolate" | "release" | (never | null);
+                            action: ("isolate" | "release") | (never | null);
                             allow: string[];
                             detail: string | null;
                             /** Format: uuid */
@@ -5963,7 +5970,7 @@ export interface paths {
                             requestedAt: string | null;
                             requestedBy: string | null;
                             sequence: number | null;
-                            state: "none" | "pending" | "isolated" | "released" | "failed" | "refused";
+                            state: "none" | ("pending" | "isolated" | "released" | "failed" | "refused");
                             /** Format: date-time */
                             updatedAt: string | null;
                         };
@@ -8703,6 +8710,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/quarantine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hosts in quarantine, newest order first: every current order except releases the agent confirmed (isolate pending, isolated, release pending, failed, refused); state and/or action list exactly those orders instead (state=released&action=release: released hosts) */
+        get: {
+            parameters: {
+                query: {
+                    action?: "isolate" | "release";
+                    limit: number;
+                    offset: number;
+                    state?: "pending" | "isolated" | "released" | "failed" | "refused";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: ({
+                                action: ("isolate" | "release") | (never | null);
+                                allow: string[];
+                                detail: string | null;
+                                /** Format: uuid */
+                                hostId: string;
+                                /** Format: date-time */
+                                notAfter: string | null;
+                                ports: number[];
+                                reason: string | null;
+                                /** Format: date-time */
+                                requestedAt: string | null;
+                                requestedBy: string | null;
+                                sequence: number | null;
+                                state: "none" | ("pending" | "isolated" | "released" | "failed" | "refused");
+                                /** Format: date-time */
+                                updatedAt: string | null;
+                            } & {
+                                hostname: string;
+                                online: boolean;
+                            })[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/quarantine/requests": {
         parameters: {
             query?: never;
@@ -8862,7 +9005,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             quarantine: {
-                                action: "isolate" | "release" | (never | null);
+                                action: ("isolate" | "release") | (never | null);
                                 allow: string[];
                                 detail: string | null;
                                 /** Format: uuid */
@@ -8875,7 +9018,7 @@ export interface paths {
                                 requestedAt: string | null;
                                 requestedBy: string | null;
                                 sequence: number | null;
-                                state: "none" | "pending" | "isolated" | "released" | "failed" | "refused";
+                                state: "none" | ("pending" | "isolated" | "released" | "failed" | "refused");
                                 /** Format: date-time */
                                 updatedAt: string | null;
                             };
@@ -9187,6 +9330,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every role with the permissions it holds (the server’s own table, in catalogue order) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                permissions: ("hosts:read" | "hosts:manage" | "enrollment:manage" | "users:manage" | "audit:read" | "deployments:read" | "deployments:manage" | "deployments:approve" | "groups:manage" | "vulns:read" | "vulns:manage" | "settings:manage" | "policies:read" | "policies:manage" | "quarantine:manage" | "quarantine:approve" | "devices:manage")[];
+                                role: "admin" | "approver" | "operator" | "viewer";
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -9431,6 +9687,168 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a user's role, disabled flag or password. Refused (409): disabling yourself, demoting or disabling the last enabled admin. Disabling revokes the user's sessions and API tokens; a new password revokes their sessions (but the caller's own) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        disabled?: boolean;
+                        password?: string;
+                        role?: "admin" | "approver" | "operator" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            disabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            role: "admin" | "approver" | "operator" | "viewer";
+                            username: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/v1/vulnerabilities": {
         parameters: {
             query?: never;
@@ -9438,7 +9856,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Vulnerabilities with open findings, worst first, with the number of hosts and the earliest due date */
+        /** Vulnerabilities with open findings, worst first, with the number of hosts and the earliest due date; tier keeps findings of hosts at that effective risk tier; q matches (case-insensitive substring) the record id, an alias, or an open finding’s package or hostname */
         get: {
             parameters: {
                 query: {
@@ -9446,7 +9864,10 @@ export interface paths {
                     limit: number;
                     offset: number;
                     overdue?: boolean;
+                    q?: string;
                     severity?: "critical" | "high" | "medium" | "low";
+                    /** @description Only findings of hosts at this effective risk tier (counts too) */
+                    tier?: number;
                 };
                 header?: never;
                 path?: never;
@@ -9515,6 +9936,380 @@ export interface paths {
                 };
                 /** @description Default Response */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vulnerabilities/{record}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A vulnerability record by id or alias: summary, severity, dates, affected packages and ranges, with the counts of its findings and hosts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    record: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            affected: {
+                                ecosystem: string;
+                                endOfLife: boolean;
+                                keyedBy: "source" | "binary";
+                                name: string;
+                                ranges: {
+                                    events: {
+                                        fixed?: string;
+                                        introduced?: string;
+                                        last_affected?: string;
+                                        limit?: string;
+                                    }[];
+                                    type: string;
+                                }[];
+                                versions: string[];
+                            }[];
+                            aliases: string[];
+                            id: string;
+                            /** Format: date-time */
+                            importedAt: string;
+                            /** Format: date-time */
+                            modified: string;
+                            /** Format: date-time */
+                            published: string | null;
+                            severity: string;
+                            severityDetail: string;
+                            severityScore: number | null;
+                            severitySource: string;
+                            source: string;
+                            summary: string | null;
+                            /** Format: date-time */
+                            withdrawn: string | null;
+                        } & {
+                            findings: {
+                                closed: number;
+                                open: number;
+                                overdue: number;
+                            };
+                            hosts: {
+                                open: number;
+                                overdue: number;
+                            };
+                            related: {
+                                affected: {
+                                    ecosystem: string;
+                                    endOfLife: boolean;
+                                    keyedBy: "source" | "binary";
+                                    name: string;
+                                    ranges: {
+                                        events: {
+                                            fixed?: string;
+                                            introduced?: string;
+                                            last_affected?: string;
+                                            limit?: string;
+                                        }[];
+                                        type: string;
+                                    }[];
+                                    versions: string[];
+                                }[];
+                                aliases: string[];
+                                id: string;
+                                /** Format: date-time */
+                                importedAt: string;
+                                /** Format: date-time */
+                                modified: string;
+                                /** Format: date-time */
+                                published: string | null;
+                                severity: string;
+                                severityDetail: string;
+                                severityScore: number | null;
+                                severitySource: string;
+                                source: string;
+                                summary: string | null;
+                                /** Format: date-time */
+                                withdrawn: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vulnerabilities/{record}/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The findings of a record (by id or alias) with their hosts, one per host and package, most urgent first: open before closed, then by due date */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                    offset: number;
+                    status?: "open" | "closed";
+                };
+                header?: never;
+                path: {
+                    record: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: ({
+                                aliases: string[];
+                                /** Format: date-time */
+                                closedAt: string | null;
+                                closedReason: string | null;
+                                /** Format: date-time */
+                                dueAt: string;
+                                explanation: {
+                                    comparedVersion: string;
+                                    decision: string;
+                                    ecosystem: string;
+                                    endOfLife: boolean;
+                                    fixedVersion: string | null;
+                                    matchedBy: string;
+                                    package: string;
+                                    range: string;
+                                    record: string;
+                                    source: string;
+                                };
+                                /** Format: date-time */
+                                firstSeenAt: string;
+                                fixedVersion?: string;
+                                id: string;
+                                installedVersion: string;
+                                overdue: boolean;
+                                package: string;
+                                riskTier: number;
+                                severity: string;
+                                severityDetail: string;
+                                source: string;
+                            } & {
+                                /** Format: uuid */
+                                hostId: string;
+                                hostname: string;
+                            })[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10079,7 +10874,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recent feed imports with their counts and errors */
+        /** Recent feed imports with their counts and errors, newest first */
         get: {
             parameters: {
                 query: {
@@ -10096,7 +10891,97 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                actor: string;
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                error: string | null;
+                                /** Format: date-time */
+                                finishedAt: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                location: string;
+                                /** Format: date-time */
+                                startedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
                 };
             };
         };
@@ -10265,7 +11150,102 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            by: "severity" | "site" | "tier";
+                            /** Format: date-time */
+                            from: string;
+                            series: {
+                                days: {
+                                    day: string;
+                                    /** Format: date-time */
+                                    end: string;
+                                    exposure: number;
+                                    mttrHours?: number;
+                                    opened: number;
+                                    remediated: number;
+                                    /** Format: date-time */
+                                    start: string;
+                                }[];
+                                key: string;
+                                meanTimeToRemediateHours: number | null;
+                            }[];
+                            /** Format: date-time */
+                            to: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
                 };
             };
         };

@@ -1,8 +1,9 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { PERMISSIONS, type Permission, permissionsOf } from '../auth/roles.js';
+import { ROLES } from '../auth/types.js';
 import type { Services } from '../services.js';
 import { authorize, checkSameOrigin, principalOf, SESSION_COOKIE } from './authorize.js';
-import { authErrors, DateTime, List, Problem, Role, User, Uuid } from './schemas.js';
+import { authErrors, DateTime, IdParams, List, Problem, Role, User, Uuid } from './schemas.js';
 
 const PermissionName = Type.Unsafe<Permission>({ type: 'string', enum: Object.keys(PERMISSIONS) });
 
@@ -161,6 +162,57 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
       schema: { tags: ['users'], summary: 'List operators', response: { 200: List(User), ...authErrors } },
     },
     async () => ({ items: await auth.listUsers() }),
+  );
+
+  app.patch(
+    '/users/:id',
+    {
+      onRequest: authorize(auth, 'users:manage'),
+      schema: {
+        tags: ['users'],
+        summary:
+          "Change a user's role, disabled flag or password. Refused (409): disabling yourself, demoting or disabling the last enabled admin. Disabling revokes the user's sessions and API tokens; a new password revokes their sessions (but the caller's own)",
+        params: IdParams,
+        body: Type.Object(
+          {
+            role: Type.Optional(Role),
+            disabled: Type.Optional(Type.Boolean()),
+            password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: User, 404: Problem, 409: Problem, ...authErrors },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { user, before, revokedTokens } = await auth.updateUser(principal, request.params.id, request.body);
+      const changes: Record<string, unknown> = {};
+      if (before.role !== user.role) changes.role = { from: before.role, to: user.role };
+      if (before.disabled !== user.disabled) changes.disabled = { from: before.disabled, to: user.disabled };
+      if (request.body.password !== undefined) changes.password = 'changed';
+      await audit.record({
+        actor: principal.user.username,
+        action: 'user.update',
+        target: user.id,
+        detail: { username: user.username, ...changes, revokedTokens },
+        at: now(),
+      });
+      return user;
+    },
+  );
+
+  app.get(
+    '/roles',
+    {
+      onRequest: authorize(auth, null),
+      schema: {
+        tags: ['users'],
+        summary: 'Every role with the permissions it holds (the server’s own table, in catalogue order)',
+        response: { 200: List(Type.Object({ role: Role, permissions: Type.Array(PermissionName) })), ...authErrors },
+      },
+    },
+    async () => ({ items: ROLES.map((role) => ({ role, permissions: permissionsOf(role) })) }),
   );
 
   app.post(

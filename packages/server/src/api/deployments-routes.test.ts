@@ -199,6 +199,34 @@ describe('deployments routes', () => {
       expectProblem(await call('GET', '/api/v1/deployments?state=nonsense', tokens.viewer), 400, 'bad_request');
     });
 
+    it('gives each list item its packages and number of hosts, as the detail has them', async () => {
+      const made = created(
+        await create({
+          name: 'list packages',
+          packages: [
+            { name: 'openssl', version: '3.0.13-1~deb12u1' },
+            { name: 'libssl3', minVersion: '3.0.13-1~deb12u1' },
+            { name: 'curl' },
+          ],
+          targets: { hostIds: [host('web-01'), host('web-02')] },
+        }),
+      );
+      const page = (await call('GET', '/api/v1/deployments?limit=1000', tokens.viewer)).json<{
+        items: Array<{ id: string; packages: unknown[]; hostCount: number }>;
+      }>();
+      const item = page.items.find((i) => i.id === made.id);
+      expect(item).toMatchObject({
+        packages: [
+          { name: 'openssl', version: '3.0.13-1~deb12u1' },
+          { name: 'libssl3', version: null, minVersion: '3.0.13-1~deb12u1' },
+          { name: 'curl', version: null },
+        ],
+        hostCount: 2,
+      });
+      expect(item?.packages).toEqual((await detail(made.id)).packages);
+      expect(item?.packages[0]).not.toHaveProperty('minVersion');
+    });
+
     it('answers 404 for an unknown deployment', async () => {
       const unknown = '00000000-0000-4000-8000-000000000000';
       expectProblem(await call('GET', `/api/v1/deployments/${unknown}`, tokens.viewer), 404, 'not_found');

@@ -110,6 +110,19 @@ const DeploymentSummary = Type.Object({
   finishedAt: NullableDateTime,
 });
 
+const DeploymentPackage = Type.Object({
+  name: Type.String(),
+  /** A pinned version; null: the candidate the host's package manager offers. */
+  version: Type.Union([Type.String(), Type.Null()]),
+  /** With version null: the least version that counts as done (a vulnerability's fixed version). */
+  minVersion: Type.Optional(Type.String()),
+});
+
+const DeploymentListItem = Type.Intersect([
+  DeploymentSummary,
+  Type.Object({ packages: Type.Array(DeploymentPackage), hostCount: Type.Integer() }),
+]);
+
 const DeploymentDetail = Type.Intersect([
   DeploymentSummary,
   Type.Object({
@@ -117,9 +130,7 @@ const DeploymentDetail = Type.Intersect([
     ecosystem: Type.String(),
     rebootPolicy: Type.String(),
     postmortem: Type.Union([Type.String(), Type.Null()]),
-    packages: Type.Array(
-      Type.Object({ name: Type.String(), version: Type.Union([Type.String(), Type.Null()]), minVersion: Type.Optional(Type.String()) }),
-    ),
+    packages: Type.Array(DeploymentPackage),
     waves: Type.Array(
       Type.Object({
         index: Type.Integer(),
@@ -226,12 +237,12 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       onRequest: read,
       schema: {
         tags: ['deployments'],
-        summary: 'Deployments, newest first',
+        summary: 'Deployments, newest first, each with its packages and number of targeted hosts',
         querystring: Type.Object(
           { state: Type.Optional(Type.Union(DEPLOYMENT_STATES.map((st) => Type.Literal(st)))), limit: Limit, offset: Offset },
           { additionalProperties: false },
         ),
-        response: { 200: Page(Type.Intersect([DeploymentSummary, Type.Object({ hostCount: Type.Integer() })])), ...authErrors },
+        response: { 200: Page(DeploymentListItem), ...authErrors },
       },
     },
     async (request) => deployments.list({ ...request.query, state: request.query.state as DeploymentState | undefined }),

@@ -137,6 +137,27 @@ describe('unmanaged devices', () => {
     );
   });
 
+  it('pages the list with a total that stays the same on every page', async () => {
+    const agent = await enrol(mac(400), ip(400));
+    const sock = await connect(agent);
+    await report(sock, [neighbor(mac(401), ip(401)), neighbor(mac(402), ip(402)), neighbor(mac(403), ip(403))]);
+    const page = async (query: string) => {
+      const res = await call('GET', `/api/v1/devices/unmanaged${query}`, 'viewer');
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ items: Device[]; total: number }>();
+    };
+    const all = await page('?limit=10000');
+    expect(all.total).toBe(all.items.length);
+    expect(all.total).toBeGreaterThanOrEqual(3);
+    const second = await page('?limit=2&offset=1');
+    expect(second.total).toBe(all.total);
+    expect(second.items.map((d) => d.ip)).toEqual(all.items.slice(1, 3).map((d) => d.ip));
+    expect(await page(`?offset=${all.total + 10}`)).toEqual({ items: [], total: all.total });
+    expect((await page('?include=known,ignored&limit=10000')).total).toBeGreaterThanOrEqual(all.total);
+    expectProblem(await call('GET', '/api/v1/devices/unmanaged?limit=0', 'viewer'), 400, 'bad_request');
+    expectProblem(await call('GET', '/api/v1/devices/unmanaged?offset=-1', 'viewer'), 400, 'bad_request');
+  });
+
   it('refuses bad marks and lets only admins and operators mark', async () => {
     expectProblem(await call('PUT', `/api/v1/devices/${mac(3)}/mark`, 'viewer', { state: 'ignored' }), 403, 'forbidden');
     expectProblem(await call('PUT', '/api/v1/devices/not-a-mac/mark', 'operator', { state: 'ignored' }), 400, 'bad_request');

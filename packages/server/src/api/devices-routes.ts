@@ -2,7 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import type { MarkState } from '../discovery/discovery-repository.js';
 import type { Services } from '../services.js';
 import { authorize, principalOf } from './authorize.js';
-import { authErrors, DateTime, List, Offset, Problem, Uuid } from './schemas.js';
+import { authErrors, DateTime, Offset, Page, Problem, Uuid } from './schemas.js';
 
 /** Six hex octets, `:` or `-` between them, either case; stored lower case with colons. */
 const Mac = Type.String({ pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$' });
@@ -35,7 +35,7 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       schema: {
         tags: ['devices'],
         summary:
-          'MAC/IP pairs agents saw in their neighbour tables that belong to no enrolled host and are not marked: {items: [{mac, ip, firstSeenAt, lastSeenAt, seenBy: [{hostId, hostname}]}]}, most recently seen first; include=known,ignored adds marked ones (with their mark)',
+          'MAC/IP pairs agents saw in their neighbour tables that belong to no enrolled host and are not marked: {items: [{mac, ip, firstSeenAt, lastSeenAt, seenBy: [{hostId, hostname}]}], total}, most recently seen first; include=known,ignored adds marked ones (with their mark)',
         querystring: Type.Object(
           {
             include: Type.Optional(Type.String({ pattern: '^(known|ignored)(,(known|ignored))?$' })),
@@ -44,14 +44,15 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
           },
           { additionalProperties: false },
         ),
-        response: { 200: List(UnmanagedDevice), ...authErrors },
+        response: { 200: Page(UnmanagedDevice), ...authErrors },
       },
     },
     async (request) => {
       const include = (request.query.include?.split(',') ?? []) as MarkState[];
-      const items = await discovery.unmanaged({ include, limit: request.query.limit, offset: request.query.offset });
+      const page = await discovery.unmanaged({ include, limit: request.query.limit, offset: request.query.offset });
       return {
-        items: items.map(({ mark, ...d }) =>
+        total: page.total,
+        items: page.items.map(({ mark, ...d }) =>
           mark ? { ...d, mark: { state: mark.state, note: mark.note, markedBy: mark.markedBy, markedAt: mark.markedAt } } : d,
         ),
       };

@@ -127,6 +127,16 @@ describe('hosts for the console', () => {
       expect(res.json()).toMatchObject({ hostname: 'bravo', site: 'Berlin', groups: ['db', 'web'], tier: 4, openFindings: 2 });
     });
 
+    it('gives GET /hosts/{id} the host’s own risk tier beside the effective one (null when inherited)', async () => {
+      // bravo inherits 4 from its group, charlie the default 3, delta has its own 2 over its group's 4.
+      expect((await get(`/api/v1/hosts/${id('bravo')}`)).json()).toMatchObject({ tier: 4, riskTier: null });
+      expect((await get(`/api/v1/hosts/${id('charlie')}`)).json()).toMatchObject({ tier: 3, riskTier: null });
+      expect((await get(`/api/v1/hosts/${id('delta')}`)).json()).toMatchObject({ tier: 2, riskTier: 2 });
+      expect((await get(`/api/v1/hosts/${id('alpha')}`)).json()).toMatchObject({ tier: 5, riskTier: 5 });
+      // The list keeps its shape: the effective tier only.
+      for (const h of (await list('')).items) expect(h).not.toHaveProperty('riskTier');
+    });
+
     it.each([
       ['site=Berlin', ['alpha', 'bravo']],
       ['site=berlin', []],

@@ -2,23 +2,26 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import { authorize, principalOf } from './authorize.js';
-import { authErrors, DateTime, IdParams, List, NullableDateTime, Problem, Uuid } from './schemas.js';
+import { authErrors, DateTime, IdParams, Limit, List, NullableDateTime, Offset, Page, Problem, Uuid } from './schemas.js';
 
 /** Reasons travel in the signed order (SafeText there); here: no control characters at all. */
 const Reason = Type.String({ minLength: 1, maxLength: 500, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
 const RequestState = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('cancelled')]);
 
+const OrderAction = Type.Union([Type.Literal('isolate'), Type.Literal('release')]);
+/** What the agent reported doing with the current order (pending until it says). */
+const OrderState = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('isolated'),
+  Type.Literal('released'),
+  Type.Literal('failed'),
+  Type.Literal('refused'),
+]);
+
 const Quarantine = Type.Object({
   hostId: Uuid,
-  action: Type.Union([Type.Literal('isolate'), Type.Literal('release'), Type.Null()]),
-  state: Type.Union([
-    Type.Literal('none'),
-    Type.Literal('pending'),
-    Type.Literal('isolated'),
-    Type.Literal('released'),
-    Type.Literal('failed'),
-    Type.Literal('refused'),
-  ]),
+  action: Type.Union([OrderAction, Type.Null()]),
+  state: Type.Union([Type.Literal('none'), OrderState]),
   sequence: Type.Union([Type.Integer(), Type.Null()]),
   reason: Type.Union([Type.String(), Type.Null()]),
   detail: Type.Union([Type.String(), Type.Null()]),
@@ -29,6 +32,8 @@ const Quarantine = Type.Object({
   allow: Type.Array(Type.String()),
   ports: Type.Array(Type.Integer()),
 });
+
+const QuarantinedHost = Type.Intersect([Quarantine, Type.Object({ hostname: Type.String(), online: Type.Boolean() })]);
 
 const QuarantineRequest = Type.Object({
   id: Uuid,
@@ -117,6 +122,24 @@ export const quarantineRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
       preValidation: noBodyIsEmpty,
     },
     async (request) => quarantine.release(userOf(request).username, request.params.id, request.body.reason),
+  );
+
+  app.get(
+    '/quarantine',
+    {
+      onRequest: read,
+      schema: {
+        tags: ['quarantine'],
+        summary:
+          'Hosts in quarantine, newest order first: every current order except releases the agent confirmed (isolate pending, isolated, release pending, failed, refused); state and/or action list exactly those orders instead (state=released&action=release: released hosts)',
+        querystring: Type.Object(
+          { state: Type.Optional(OrderState), action: Type.Optional(OrderAction), limit: Limit, offset: Offset },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(QuarantinedHost), ...authErrors },
+      },
+    },
+    async (request) => quarantine.list(request.query),
   );
 
   app.get(

@@ -80,7 +80,12 @@ const Facts = Type.Object({
 
 export const HostDetail = Type.Intersect([
   Host,
-  Type.Object({ facts: Type.Union([Facts, Type.Null()]), inventoryHash: Type.Union([Type.String(), Type.Null()]) }),
+  Type.Object({
+    facts: Type.Union([Facts, Type.Null()]),
+    inventoryHash: Type.Union([Type.String(), Type.Null()]),
+    /** The host's own risk tier beside the effective `tier`; null when it inherits (groups, else the default). */
+    riskTier: Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()]),
+  }),
 ]);
 
 export const Software = Type.Object({

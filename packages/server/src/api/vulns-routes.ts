@@ -9,7 +9,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import type { Services } from '../services.js';
 import type { FeedKind, ImportResult } from '../vulns/vulns-service.js';
 import { authorize, principalOf } from './authorize.js';
-import { authErrors, DateTime, IdParams, Limit, NullableDateTime, Offset, Page, Problem, Uuid } from './schemas.js';
+import { authErrors, DateTime, IdParams, Limit, List, NullableDateTime, Offset, Page, Problem, SearchText, Uuid } from './schemas.js';
 
 /** Largest feed upload: osv.dev's biggest per-ecosystem all.zip files are a few hundred MiB. */
 export const MAX_FEED_UPLOAD_BYTES = 1024 * 1024 * 1024;
@@ -62,6 +62,101 @@ const Vulnerability = Type.Object({
   hostCount: Type.Integer(),
   overdueHostCount: Type.Integer(),
   dueAt: Type.Optional(DateTime),
+});
+
+/** One OSV range event: exactly one of its keys is set. */
+const RangeEvent = Type.Object({
+  introduced: Type.Optional(Type.String()),
+  fixed: Type.Optional(Type.String()),
+  last_affected: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.String()),
+});
+
+const AffectedPackageSchema = Type.Object({
+  /** OSV ecosystem: Debian:12, Ubuntu:22.04, Alpine:v3.19, … */
+  ecosystem: Type.String(),
+  /** The package as the feed names it (a source package when keyedBy is 'source'). */
+  name: Type.String(),
+  keyedBy: Type.Union([Type.Literal('source'), Type.Literal('binary')]),
+  ranges: Type.Array(Type.Object({ type: Type.String(), events: Type.Array(RangeEvent) })),
+  /** Versions the record lists as affected one by one. */
+  versions: Type.Array(Type.String()),
+  /** No fix will come for this release (Debian end-of-life). */
+  endOfLife: Type.Boolean(),
+});
+
+const RecordView = Type.Object({
+  source: Type.String(),
+  id: Type.String(),
+  aliases: Type.Array(Type.String()),
+  summary: Type.Union([Type.String(), Type.Null()]),
+  severity: Type.String(),
+  /** CVSS base score, when the severity came from a vector. */
+  severityScore: Type.Union([Type.Number(), Type.Null()]),
+  /** Where the severity came from (CVSS_V3, DEBIAN_URGENCY, …) and how it was read. */
+  severitySource: Type.String(),
+  severityDetail: Type.String(),
+  published: NullableDateTime,
+  modified: DateTime,
+  withdrawn: NullableDateTime,
+  importedAt: DateTime,
+  affected: Type.Array(AffectedPackageSchema),
+});
+
+const VulnerabilityDetail = Type.Intersect([
+  RecordView,
+  Type.Object({
+    /** Other records the same id or alias names (e.g. the tracker's CVE and an OSV record aliasing it). */
+    related: Type.Array(RecordView),
+    /** Findings of all these records: open, closed, and open past their due date. */
+    findings: Type.Object({ open: Type.Integer(), closed: Type.Integer(), overdue: Type.Integer() }),
+    /** Hosts with an open finding, and with one past its due date. */
+    hosts: Type.Object({ open: Type.Integer(), overdue: Type.Integer() }),
+  }),
+]);
+
+const MetricsBy = Type.Union([Type.Literal('severity'), Type.Literal('site'), Type.Literal('tier')]);
+
+const Metrics = Type.Object({
+  by: MetricsBy,
+  from: DateTime,
+  to: DateTime,
+  series: Type.Array(
+    Type.Object({
+      /** The severity, the site ('(none)' for hosts without one) or the tier ('1'-'5'). */
+      key: Type.String(),
+      meanTimeToRemediateHours: Type.Union([Type.Number(), Type.Null()]),
+      days: Type.Array(
+        Type.Object({
+          /** The UTC day, YYYY-MM-DD. */
+          day: Type.String(),
+          /** The part of the day inside the range: [start, end). */
+          start: DateTime,
+          end: DateTime,
+          /** Findings open at `end`. */
+          exposure: Type.Integer(),
+          opened: Type.Integer(),
+          remediated: Type.Integer(),
+          /** Mean hours to remediate of the findings remediated that day; absent when none were. */
+          mttrHours: Type.Optional(Type.Number()),
+        }),
+      ),
+    }),
+  ),
+});
+
+const ImportRun = Type.Object({
+  id: Uuid,
+  kind: Type.String(),
+  /** The URL, server path or upload name imported. */
+  location: Type.String(),
+  actor: Type.String(),
+  startedAt: DateTime,
+  /** null while the import runs (or when the server stopped during it). */
+  finishedAt: NullableDateTime,
+  /** read, stored, unchanged, rejected, withdrawn and, once matched, open, opened, closed; empty while it runs. */
+  counts: Type.Record(Type.String(), Type.Number()),
+  error: Type.Union([Type.String(), Type.Null()]),
 });
 
 const ImportSummary = Type.Object({
@@ -145,6 +240,31 @@ function findingView(f: Awaited<ReturnType<Services['vulns']['hostFindings']>>[n
   };
 }
 
+function recordView(r: Awaited<ReturnType<Services['vulns']['record']>>['primary']) {
+  return {
+    source: r.source,
+    id: r.id,
+    aliases: r.aliases,
+    summary: r.summary,
+    severity: r.severity,
+    severityScore: r.severityScore,
+    severitySource: r.severitySource,
+    severityDetail: r.severityDetail,
+    published: r.published,
+    modified: r.modified,
+    withdrawn: r.withdrawn,
+    importedAt: r.importedAt,
+    affected: r.affected.map((a) => ({
+      ecosystem: a.ecosystem,
+      name: a.name,
+      keyedBy: a.keyedBy,
+      ranges: a.ranges,
+      versions: a.versions,
+      endOfLife: a.endOfLife === true,
+    })),
+  };
+}
+
 async function startsWithZipMagic(file: string): Promise<boolean> {
   const handle = await open(file, 'r');
   try {
@@ -187,12 +307,17 @@ export const vulnsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       onRequest: read,
       schema: {
         tags: ['vulnerabilities'],
-        summary: 'Vulnerabilities with open findings, worst first, with the number of hosts and the earliest due date',
+        summary:
+          'Vulnerabilities with open findings, worst first, with the number of hosts and the earliest due date; tier keeps findings of hosts at that effective risk tier; q matches (case-insensitive substring) the record id, an alias, or an open finding’s package or hostname',
         querystring: Type.Object(
           {
             severity: Type.Optional(Severity),
             overdue: Type.Optional(Type.Boolean()),
             id: Type.Optional(RecordId),
+            tier: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 5, description: 'Only findings of hosts at this effective risk tier (counts too)' }),
+            ),
+            q: Type.Optional(SearchText),
             limit: Limit,
             offset: Offset,
           },
@@ -229,6 +354,52 @@ export const vulnsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   );
 
   app.get(
+    '/vulnerabilities/:record',
+    {
+      onRequest: read,
+      schema: {
+        tags: ['vulnerabilities'],
+        summary:
+          'A vulnerability record by id or alias: summary, severity, dates, affected packages and ranges, with the counts of its findings and hosts',
+        params: Type.Object({ record: RecordId }),
+        response: { 200: VulnerabilityDetail, 404: Problem, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { primary, related, counts } = await vulns.record(request.params.record);
+      return {
+        ...recordView(primary),
+        related: related.map(recordView),
+        findings: { open: counts.open, closed: counts.closed, overdue: counts.overdue },
+        hosts: { open: counts.openHosts, overdue: counts.overdueHosts },
+      };
+    },
+  );
+
+  app.get(
+    '/vulnerabilities/:record/hosts',
+    {
+      onRequest: read,
+      schema: {
+        tags: ['vulnerabilities'],
+        summary:
+          'The findings of a record (by id or alias) with their hosts, one per host and package, most urgent first: open before closed, then by due date',
+        params: Type.Object({ record: RecordId }),
+        querystring: Type.Object(
+          { status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])), limit: Limit, offset: Offset },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(OverdueFinding), 404: Problem, ...authErrors },
+      },
+    },
+    async (request) => {
+      const page = await vulns.recordFindings(request.params.record, request.query);
+      const at = services.now();
+      return { total: page.total, items: page.items.map((f) => ({ ...findingView(f, at), hostId: f.hostId, hostname: f.hostname })) };
+    },
+  );
+
+  app.get(
     '/vulnerabilities/metrics',
     {
       onRequest: read,
@@ -237,11 +408,12 @@ export const vulnsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         summary: 'Exposure (open findings) and mean time to remediate per day, split by severity, site or risk tier',
         querystring: Type.Object(
           {
-            by: Type.Optional(Type.Union([Type.Literal('severity'), Type.Literal('site'), Type.Literal('tier')])),
+            by: Type.Optional(MetricsBy),
             days: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })),
           },
           { additionalProperties: false },
         ),
+        response: { 200: Metrics, ...authErrors },
       },
     },
     async (request) => {
@@ -443,8 +615,9 @@ export const vulnsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       onRequest: read,
       schema: {
         tags: ['vulnerabilities'],
-        summary: 'Recent feed imports with their counts and errors',
+        summary: 'Recent feed imports with their counts and errors, newest first',
         querystring: Type.Object({ limit: Limit }, { additionalProperties: false }),
+        response: { 200: List(ImportRun), ...authErrors },
       },
     },
     async (request) => ({ items: await vulns.imports(request.query.limit) }),

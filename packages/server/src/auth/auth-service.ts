@@ -81,6 +81,35 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     listUsers: () => users.list(),
 
+    /**
+     * Changes a user's role, disabled flag or password. Refused: disabling yourself, and leaving no
+     * enabled admin. Disabling revokes every session and API token of the user (enabling again
+     * brings none back); a new password revokes the user's sessions except the caller's own.
+     */
+    async updateUser(
+      by: Principal,
+      id: string,
+      patch: { role?: Role | undefined; disabled?: boolean | undefined; password?: string | undefined },
+    ): Promise<{ user: User; before: User; revokedTokens: number }> {
+      if (patch.role === undefined && patch.disabled === undefined && patch.password === undefined)
+        throw new BrierError('bad_request', 'give role, disabled or password');
+      if (patch.disabled === true && id === by.user.id) throw new BrierError('conflict', 'you cannot disable your own account');
+      if (patch.password !== undefined && patch.password.length < MIN_PASSWORD_LENGTH)
+        throw new BrierError('bad_request', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+      const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password);
+      const outcome = await users.update(id, { role: patch.role, disabled: patch.disabled, passwordHash });
+      if ('refused' in outcome) {
+        if (outcome.refused === 'not_found') throw new BrierError('not_found', 'no such user', { details: { id } });
+        throw new BrierError('conflict', 'this is the last enabled admin: make another user admin first');
+      }
+      const at = now();
+      let revokedTokens = 0;
+      if (outcome.updated.disabled) revokedTokens = await accessTokens.revokeAllOf(id, at);
+      else if (passwordHash !== undefined)
+        revokedTokens = await accessTokens.revokeAllOf(id, at, { kind: 'session', ...(id === by.user.id ? { exceptId: by.tokenId } : {}) });
+      return { user: outcome.updated, before: outcome.before, revokedTokens };
+    },
+
     async login(username: string, password: string) {
       // A name no account can have (say, one with a NUL byte, which PostgreSQL cannot even compare)
       // is an unknown user: no query, and the same answer as any other unknown name.

@@ -13,12 +13,29 @@ export interface UserWithHash extends User {
   passwordHash: string;
 }
 
+export interface UserPatch {
+  role?: Role | undefined;
+  disabled?: boolean | undefined;
+  passwordHash?: string | undefined;
+}
+
+export type UserUpdateOutcome =
+  | { updated: User; before: User }
+  | { refused: 'not_found' }
+  /** The change would leave no enabled admin. */
+  | { refused: 'last_admin' };
+
 export interface UsersStore {
   count(): Promise<number>;
   create(input: { username: string; passwordHash: string; role: Role }): Promise<User>;
   findByUsername(username: string): Promise<UserWithHash | undefined>;
   findById(id: string): Promise<User | undefined>;
   list(): Promise<User[]>;
+  /**
+   * Changes a user in one transaction that locks the enabled admins first, so two concurrent
+   * changes cannot both demote or disable "another" admin and leave none.
+   */
+  update(id: string, patch: UserPatch): Promise<UserUpdateOutcome>;
 }
 
 export type AccessTokenKind = 'session' | 'api';
@@ -42,6 +59,8 @@ export interface AccessTokensStore {
   /** Revokes a live token of `kind`, only if it belongs to `userId` when one is given. */
   revoke(id: string, kind: AccessTokenKind, userId: string | null, at: Date): Promise<boolean>;
   listApiTokens(userId: string): Promise<AccessToken[]>;
+  /** Revokes every live token of the user (of `kind` only, when given) except `exceptId`; returns how many. */
+  revokeAllOf(userId: string, at: Date, options?: { kind?: AccessTokenKind; exceptId?: string }): Promise<number>;
 }
 
 export interface EnrollmentToken {

@@ -37,9 +37,10 @@ export interface DiscoveryStore {
   recordSightings(hostId: string, sightings: readonly Sighting[], at: Date): Promise<void>;
   /**
    * MAC/IP pairs whose MAC and IP belong to no enrolled (not revoked) host's interfaces, and whose
-   * MAC is not marked (or marked with a state in `include`); most recently seen first.
+   * MAC is not marked (or marked with a state in `include`); most recently seen first, with how
+   * many there are in all.
    */
-  unmanaged(query: { include: readonly MarkState[]; limit: number; offset: number }): Promise<UnmanagedDevice[]>;
+  unmanaged(query: { include: readonly MarkState[]; limit: number; offset: number }): Promise<{ items: UnmanagedDevice[]; total: number }>;
   /** Sets (or with null, clears) the mark of a MAC; returns the stored mark (null when cleared). */
   setMark(mac: string, mark: Omit<DeviceMark, 'mac'> | null): Promise<DeviceMark | null>;
 }

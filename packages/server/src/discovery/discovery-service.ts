@@ -31,7 +31,9 @@ export function createDiscoveryService(deps: DiscoveryServiceDeps) {
     if (sightings.length > 0) await store.recordSightings(hostId, sightings, now());
   }
 
-  function unmanaged(query: { include?: readonly MarkState[]; limit?: number; offset?: number } = {}): Promise<UnmanagedDevice[]> {
+  function unmanaged(
+    query: { include?: readonly MarkState[]; limit?: number; offset?: number } = {},
+  ): Promise<{ items: UnmanagedDevice[]; total: number }> {
     return store.unmanaged({ include: query.include ?? [], limit: query.limit ?? 1000, offset: query.offset ?? 0 });
   }
 

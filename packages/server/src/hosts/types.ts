@@ -26,6 +26,8 @@ export interface HostPlacement {
   groups: string[];
   /** The effective risk tier (1-5): the host's own, else its groups' highest, else the default. */
   tier: number;
+  /** The host's own risk tier; null when it inherits (from its groups, or the default). */
+  riskTier: number | null;
   /** Open vulnerability findings. */
   openFindings: number;
 }

@@ -176,8 +176,18 @@ export interface OverdueAntivirus {
   quarantineAfterMinutes: number;
 }
 
+/** Which quarantines to list: without `state` or `action`, every one but completed releases. */
+export interface QuarantineListQuery {
+  state?: QuarantineState | undefined;
+  action?: QuarantineAction | undefined;
+  limit: number;
+  offset: number;
+}
+
 export interface QuarantineStore {
   get(hostId: string): Promise<QuarantineRow | undefined>;
+  /** Hosts' current orders with their hostnames and whether they are connected, newest order first. */
+  list(query: QuarantineListQuery): Promise<{ items: (QuarantineRow & { hostname: string; online: boolean })[]; total: number }>;
   /** Stores the host's new order if its sequence is above the stored one; false otherwise. */
   save(row: QuarantineRow): Promise<boolean>;
   /** Records what the agent did with order `sequence`; false when that is not the stored order. */

@@ -5,6 +5,7 @@ import { nextSequence } from './bundles.js';
 import { KeyedLock } from './keyed-lock.js';
 import type {
   QuarantineAction,
+  QuarantineListQuery,
   QuarantineRequestRow,
   QuarantineRequestState,
   QuarantineRow,
@@ -326,10 +327,20 @@ export function createQuarantineService(deps: QuarantineServiceDeps) {
     return decided;
   }
 
+  /** Hosts in quarantine (or with any order in `query.state`/`query.action`), newest order first. */
+  async function list(query: QuarantineListQuery) {
+    const page = await store.list(query);
+    return {
+      total: page.total,
+      items: page.items.map((r) => ({ ...viewOf(r.hostId, r), hostname: r.hostname, online: r.online })),
+    };
+  }
+
   return {
     isolate,
     release,
     view,
+    list,
     onSync,
     onStatus,
     checkPolicyRequests,

@@ -162,6 +162,8 @@ export interface DeploymentListItem {
   startAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** What it installs: a pinned version, or null for the candidate (at least `minVersion` when set). */
+  packages: { name: string; version: string | null; minVersion?: string }[];
   hostCount: number;
 }
 
@@ -1430,6 +1432,7 @@ function listItem(d: DeploymentRow): DeploymentListItem {
     startAt: d.startAt,
     startedAt: d.startedAt,
     finishedAt: d.finishedAt,
+    packages: d.spec.packages,
     hostCount: d.spec.hostIds.length,
   };
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
 import type { AccessToken, AccessTokensStore } from '../auth/types.js';
 import type { Db } from './db.js';
 import { accessTokens, users } from './schema.js';
@@ -50,6 +50,17 @@ export function createAccessTokensStore(db: Db): AccessTokensStore {
         .where(and(...conditions))
         .returning({ id: accessTokens.id });
       return rows.length > 0;
+    },
+    async revokeAllOf(userId, at, options = {}) {
+      const conditions = [eq(accessTokens.userId, userId), isNull(accessTokens.revokedAt)];
+      if (options.kind) conditions.push(eq(accessTokens.kind, options.kind));
+      if (options.exceptId) conditions.push(ne(accessTokens.id, options.exceptId));
+      const rows = await db
+        .update(accessTokens)
+        .set({ revokedAt: at })
+        .where(and(...conditions))
+        .returning({ id: accessTokens.id });
+      return rows.length;
     },
     async listApiTokens(userId) {
       const rows = await db

@@ -1,7 +1,6 @@
 import { and, count, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm';
 import type { AuditQuery, AuditStore } from '../audit/types.js';
-import type { Db } from './db.js';
-import { likeContains } from './hosts-store.js';
+import { type Db, likeContains } from './db.js';
 import { auditLog } from './schema.js';
 
 function auditFilters(query: AuditQuery): SQL | undefined {

@@ -97,4 +97,9 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   return result.rows;
 }
 
+/** Escapes LIKE wildcards so user text matches literally (backslash is PostgreSQL's default escape). */
+export function likeContains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 export { sql };

@@ -337,7 +337,7 @@ describe.each(drivers)('the desired-state stores on $name', (driver) => {
       await stores.discovery.recordSightings(a, [sighting('02:00:00:00:00:02', '10.9.0.50')], later(2 * MIN));
       await stores.discovery.recordSightings(revoked, [sighting('02:00:00:00:00:03', '10.9.0.51')], later(3 * MIN));
 
-      const mine = (list: Awaited<ReturnType<Stores['discovery']['unmanaged']>>) => list.filter((d) => d.ip.startsWith('10.9.0.'));
+      const mine = (page: Awaited<ReturnType<Stores['discovery']['unmanaged']>>) => page.items.filter((d) => d.ip.startsWith('10.9.0.'));
       const list = mine(await stores.discovery.unmanaged({ include: [], limit: 1000, offset: 0 }));
       expect(list.map((d) => `${d.mac} ${d.ip}`)).toEqual(['02:00:00:00:00:02 10.9.0.50', 'aa:00:00:00:00:0c 10.9.0.12']);
       const [unknown] = list;
@@ -366,7 +366,13 @@ describe.each(drivers)('the desired-state stores on $name', (driver) => {
         '10.9.0.50',
         '10.9.0.12',
       ]);
-      expect((await stores.discovery.unmanaged({ include: [], limit: 1, offset: 1 })).map((d) => d.ip)).toEqual(['10.9.0.12']);
+      const all = await stores.discovery.unmanaged({ include: [], limit: 10_000, offset: 0 });
+      expect(all.total).toBe(all.items.length);
+      const second = await stores.discovery.unmanaged({ include: [], limit: 1, offset: 1 });
+      expect(second.items.map((d) => d.ip)).toEqual([all.items[1]?.ip]);
+      expect(second.total).toBe(all.total);
+      // A page past the end has no rows, and still the total.
+      expect(await stores.discovery.unmanaged({ include: [], limit: 10, offset: all.total + 5 })).toEqual({ items: [], total: all.total });
     });
 
     it('writes thousands of sightings in bulk', async () => {
@@ -378,7 +384,7 @@ describe.each(drivers)('the desired-state stores on $name', (driver) => {
       }));
       await stores.discovery.recordSightings(h, many, at);
       await stores.discovery.recordSightings(h, many, later(MIN));
-      const listed = (await stores.discovery.unmanaged({ include: [], limit: 10_000, offset: 0 })).filter((d) =>
+      const listed = (await stores.discovery.unmanaged({ include: [], limit: 10_000, offset: 0 })).items.filter((d) =>
         d.ip.startsWith('10.200.'),
       );
       expect(listed).toHaveLength(5_000);

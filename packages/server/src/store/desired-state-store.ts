@@ -1,5 +1,5 @@
 import type { PolicyMode, PolicyRule, RemediationEvent, RuleKind, SignedPolicyBundle, SignedQuarantineOrder } from '@brier/protocol';
-import { and, asc, count, desc, eq, inArray, ne } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, ne, type SQL } from 'drizzle-orm';
 import type { DeviceMark, DiscoveryStore, MarkState, UnmanagedDevice } from '../discovery/discovery-repository.js';
 import type {
   BundleRow,
@@ -468,6 +468,21 @@ const REQUEST_SELECT = sql`select q.id, q.host_id, h.hostname, q.policy_id, p.na
   q.decided_by, q.decided_at
   from quarantine_requests q join hosts h on h.id = q.host_id left join policies p on p.id = q.policy_id`;
 
+function toQuarantine(r: typeof quarantines.$inferSelect): QuarantineRow {
+  return {
+    hostId: r.hostId,
+    action: r.action as QuarantineRow['action'],
+    sequence: r.sequence,
+    signed: r.signed as SignedQuarantineOrder,
+    state: r.state as QuarantineRow['state'],
+    detail: r.detail,
+    reason: r.reason,
+    requestedBy: r.requestedBy,
+    requestedAt: r.requestedAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
 export function createQuarantineStore(db: Db): QuarantineStore {
   async function getRequest(id: string): Promise<QuarantineRequestRow | undefined> {
     const [row] = await rows<RequestSqlRow>(db, sql`${REQUEST_SELECT} where q.id = ${id}::uuid`);
@@ -477,18 +492,30 @@ export function createQuarantineStore(db: Db): QuarantineStore {
   return {
     async get(hostId) {
       const [r] = await db.select().from(quarantines).where(eq(quarantines.hostId, hostId));
-      if (!r) return undefined;
+      return r ? toQuarantine(r) : undefined;
+    },
+
+    async list(query) {
+      const conditions: SQL[] = [];
+      if (query.state !== undefined) conditions.push(eq(quarantines.state, query.state));
+      if (query.action !== undefined) conditions.push(eq(quarantines.action, query.action));
+      // By default a host whose release the agent confirmed is not in quarantine any more.
+      if (conditions.length === 0) conditions.push(sql`not (${quarantines.action} = 'release' and ${quarantines.state} = 'released')`);
+      const where = and(...conditions);
+      const [found, totals] = await Promise.all([
+        db
+          .select({ q: quarantines, hostname: hosts.hostname, online: hosts.online })
+          .from(quarantines)
+          .innerJoin(hosts, eq(hosts.id, quarantines.hostId))
+          .where(where)
+          .orderBy(desc(quarantines.requestedAt), asc(quarantines.hostId))
+          .limit(query.limit)
+          .offset(query.offset),
+        db.select({ n: count() }).from(quarantines).where(where),
+      ]);
       return {
-        hostId: r.hostId,
-        action: r.action as QuarantineRow['action'],
-        sequence: r.sequence,
-        signed: r.signed as SignedQuarantineOrder,
-        state: r.state as QuarantineRow['state'],
-        detail: r.detail,
-        reason: r.reason,
-        requestedBy: r.requestedBy,
-        requestedAt: r.requestedAt,
-        updatedAt: r.updatedAt,
+        items: found.map((r) => ({ ...toQuarantine(r.q), hostname: r.hostname, online: r.online })),
+        total: Number(totals[0]?.n ?? 0),
       };
     },
 
@@ -570,7 +597,7 @@ export function createQuarantineStore(db: Db): QuarantineStore {
 // ------------------------------------------------------------------ discovery
 
 export function createDiscoveryStore(db: Db): DiscoveryStore {
-  return {
+  const store: DiscoveryStore = {
     async recordSightings(hostId, sightings, at) {
       const when = at.toISOString();
       for (const part of chunks(sightings)) {
@@ -583,7 +610,7 @@ export function createDiscoveryStore(db: Db): DiscoveryStore {
       }
     },
 
-    async unmanaged(query) {
+    async unmanaged(query): Promise<{ items: UnmanagedDevice[]; total: number }> {
       const include =
         query.include.length === 0
           ? sql``
@@ -602,6 +629,7 @@ export function createDiscoveryStore(db: Db): DiscoveryStore {
         note: string | null;
         marked_by: string | null;
         marked_at: string | Date | null;
+        total: number;
       }>(
         db,
         sql`with nic as (
@@ -617,7 +645,7 @@ export function createDiscoveryStore(db: Db): DiscoveryStore {
             )
             select s.mac, s.ip, min(s.first_seen_at) as first_seen_at, max(s.last_seen_at) as last_seen_at,
               jsonb_agg(jsonb_build_object('hostId', h.id, 'hostname', h.hostname) order by h.hostname, h.id) as seen_by,
-              m.state, m.note, m.marked_by, m.marked_at
+              m.state, m.note, m.marked_by, m.marked_at, count(*) over ()::int as total
             from network_sightings s
             join hosts h on h.id = s.host_id and h.status <> 'revoked'
             left join device_marks m on m.mac = s.mac
@@ -628,7 +656,12 @@ export function createDiscoveryStore(db: Db): DiscoveryStore {
             order by max(s.last_seen_at) desc, s.mac, s.ip
             limit ${query.limit} offset ${query.offset}`,
       );
-      return found.map(
+      // The total rides on every row of the page; a page past the end has none to carry it.
+      if (found.length === 0 && query.offset > 0) {
+        const first = await store.unmanaged({ ...query, limit: 1, offset: 0 });
+        return { items: [], total: first.total };
+      }
+      const items = found.map(
         (r): UnmanagedDevice => ({
           mac: r.mac,
           ip: r.ip,
@@ -647,6 +680,7 @@ export function createDiscoveryStore(db: Db): DiscoveryStore {
                 },
         }),
       );
+      return { items, total: Number(found[0]?.total ?? 0) };
     },
 
     async setMark(mac, mark): Promise<DeviceMark | null> {
@@ -666,4 +700,5 @@ export function createDiscoveryStore(db: Db): DiscoveryStore {
       return { mac: row.mac, state: row.state as MarkState, note: row.note, markedBy: row.markedBy, markedAt: row.markedAt };
     },
   };
+  return store;
 }

@@ -3,7 +3,7 @@ import { and, asc, count, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-
 import type { EnrollmentToken } from '../auth/types.js';
 import type { FacetCount, Host, HostHistoryKind, HostHistoryRow, HostQuery, HostsStore, PlacedHost } from '../hosts/types.js';
 import { DEFAULT_RISK_TIER } from '../vulns/sla.js';
-import { type Db, queryRows } from './db.js';
+import { type Db, likeContains, queryRows } from './db.js';
 import { enrollmentTokens, hostSoftware, hosts, revokedKeys, software } from './schema.js';
 import { effectiveTier } from './vulns-store.js';
 
@@ -59,6 +59,7 @@ interface PlacedRow {
   site: string | null;
   groups: string[] | null;
   tier: number;
+  own_tier: number | null;
   open_findings: number;
 }
 
@@ -91,6 +92,7 @@ function toPlacedHost(r: PlacedRow): PlacedHost {
     site: r.site,
     groups: r.groups ?? [],
     tier: Number(r.tier),
+    riskTier: r.own_tier === null ? null : Number(r.own_tier),
     openFindings: Number(r.open_findings),
   };
 }
@@ -143,7 +145,7 @@ function placedHosts(where: SQL, query: Pick<HostQuery, 'sort' | 'order'>, limit
     page as (select m.* from matching m order by ${hostOrder(query, 'm')} limit ${limit} offset ${offset})
     select h.id, h.hostname, h.public_key, h.status, h.enrolled_at, h.approved_at, h.revoked_at, h.online, h.last_seen_at,
       h.os_platform, h.os_distro, h.os_release, h.os_codename, h.os_kernel, h.os_arch, h.facts, h.inventory_hash,
-      h.inventory_at, h.package_count, ha.site, p.tier,
+      h.inventory_at, h.package_count, ha.site, p.tier, ha.risk_tier as own_tier,
       array(select hg.group_name from host_groups hg where hg.host_id = h.id order by hg.group_name) as groups,
       (select count(*)::int from vuln_findings f where f.host_id = h.id and f.closed_at is null) as open_findings
     from page p join hosts h on h.id = p.id left join host_attributes ha on ha.host_id = h.id
@@ -152,11 +154,6 @@ function placedHosts(where: SQL, query: Pick<HostQuery, 'sort' | 'order'>, limit
 
 /** Audit actions about quarantine: shown as the host's quarantine history, not as plain audit. */
 const QUARANTINE_ACTIONS = ['host.quarantine', 'host.release'];
-
-/** Escapes LIKE wildcards so user text matches literally (backslash is PostgreSQL's default escape). */
-export function likeContains(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 export type EnrollOutcome = { host: Host } | { refused: 'token_invalid' | 'token_expired' | 'token_exhausted' | 'conflict' };
 

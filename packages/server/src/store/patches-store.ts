@@ -1,8 +1,7 @@
 import type { PendingUpdate } from '@brier/protocol';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { CatalogueEntry, PatchesStore } from '../patches/types.js';
-import { type Db, queryRows } from './db.js';
-import { likeContains } from './hosts-store.js';
+import { type Db, likeContains, queryRows } from './db.js';
 import { hosts, hostUpdates } from './schema.js';
 
 function toUpdate(row: typeof hostUpdates.$inferSelect): PendingUpdate {

@@ -54,6 +54,44 @@ describe.each(drivers)('the store on $name', (driver) => {
     expect(listed).not.toHaveProperty('passwordHash');
   });
 
+  it('updates users, never leaving no enabled admin, even when two admins demote each other at once', async () => {
+    const a = await stores.users.create({ username: `adm-a${++n}`, passwordHash: 'x', role: 'admin' });
+    const b = await stores.users.create({ username: `adm-b${n}`, passwordHash: 'x', role: 'admin' });
+    const v = await stores.users.create({ username: `adm-v${n}`, passwordHash: 'x', role: 'viewer' });
+    expect(await stores.users.update(v.id, { role: 'operator', passwordHash: 'y' })).toEqual({
+      before: v,
+      updated: { ...v, role: 'operator' },
+    });
+    expect((await stores.users.findByUsername(v.username))?.passwordHash).toBe('y');
+    expect(await stores.users.update('00000000-0000-4000-8000-000000000000', { role: 'viewer' })).toEqual({ refused: 'not_found' });
+    const results = await Promise.all([stores.users.update(a.id, { role: 'viewer' }), stores.users.update(b.id, { disabled: true })]);
+    expect(results.filter((r) => 'refused' in r)).toEqual([{ refused: 'last_admin' }]);
+    const enabledAdmins = (await stores.users.list()).filter((u) => u.role === 'admin' && !u.disabled);
+    expect(enabledAdmins).toHaveLength(1);
+    const last = enabledAdmins[0]!;
+    expect(await stores.users.update(last.id, { disabled: true })).toEqual({ refused: 'last_admin' });
+    expect(await stores.users.update(last.id, { role: 'admin', passwordHash: 'z' })).toMatchObject({ updated: { id: last.id } });
+  });
+
+  it('revokes all live tokens of a user, of one kind or all but one', async () => {
+    const user = await stores.users.create({ username: `rev${++n}`, passwordHash: 'x', role: 'operator' });
+    const other = await stores.users.create({ username: `rev-other${n}`, passwordHash: 'x', role: 'operator' });
+    const hash = (i: number) => `rev-${n}-${i}`;
+    const make = (userId: string, kind: 'session' | 'api', i: number) =>
+      stores.accessTokens.create({ kind, tokenHash: hash(i), userId, name: null, expiresAt: new Date(at.getTime() + 3_600_000) });
+    const s1 = await make(user.id, 'session', 1);
+    await make(user.id, 'session', 2);
+    await make(user.id, 'api', 3);
+    await make(other.id, 'session', 4);
+    const live = async (...ids: number[]) =>
+      Promise.all(ids.map(async (i) => (await stores.accessTokens.findLive(hash(i), at)) !== undefined));
+    expect(await stores.accessTokens.revokeAllOf(user.id, at, { kind: 'session', exceptId: s1.id })).toBe(1);
+    expect(await live(1, 2, 3, 4)).toEqual([true, false, true, true]);
+    expect(await stores.accessTokens.revokeAllOf(user.id, at)).toBe(2);
+    expect(await live(1, 2, 3, 4)).toEqual([false, false, false, true]);
+    expect(await stores.accessTokens.revokeAllOf(user.id, at)).toBe(0);
+  });
+
   it('finds live access tokens only until they expire or are revoked', async () => {
     const user = await stores.users.create({ username: `tok${++n}`, passwordHash: 'x', role: 'operator' });
     const token = await stores.accessTokens.create({

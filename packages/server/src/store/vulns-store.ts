@@ -3,7 +3,7 @@ import type { Explanation } from '../vulns/affected.js';
 import type { AffectedEntry, Match, SoftwareEntry } from '../vulns/matcher.js';
 import type { AffectedPackage } from '../vulns/model.js';
 import type { AdvisoryKey, FindingRow, HostEcosystem, MatchHost, VulnsStore } from '../vulns/vulns-repository.js';
-import { type Db, queryRows } from './db.js';
+import { type Db, likeContains, queryRows } from './db.js';
 import { groupTiers, hostAttributes, settings, vulnAdvisories, vulnFeeds, vulnImports } from './schema.js';
 
 /**
@@ -27,6 +27,17 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 async function rows<T>(db: Db | Tx, query: ReturnType<typeof sql>): Promise<T[]> {
   return queryRows<T>(db as Db, query);
+}
+
+/**
+ * `(f.source, f.advisory_id)` is one of a few records (one id or alias names at most a handful):
+ * spelled out, so the planner probes vuln_findings_advisory_idx once per record.
+ */
+function keysFilter(advisories: readonly AdvisoryKey[]): SQL {
+  return sql`(f.source, f.advisory_id) in (${sql.join(
+    advisories.map((k) => sql`(${k.source}, ${k.id})`),
+    sql`, `,
+  )})`;
 }
 
 const SEVERITY_RANK = sql`case a.severity when 'critical' then 0 when 'high' then 1 when 'medium' then 2 when 'low' then 3 else 4 end`;
@@ -424,7 +435,22 @@ export function createVulnsStore(db: Db): VulnsStore {
       const filters = [sql`f.closed_at is null`];
       if (query.severity !== undefined) filters.push(sql`a.severity = ${query.severity}`);
       if (query.id !== undefined) filters.push(sql`(a.id = ${query.id} or a.aliases ? ${query.id})`);
-      const where = sql.join(filters, sql` and `);
+      // The tier a finding was matched under is its host's effective tier (re-matching keeps it current).
+      const tier = query.tier === undefined ? sql`` : sql`and f.risk_tier = ${query.tier}`;
+      if (query.q) {
+        // A record matches by its id or an alias, or by one of its open findings' package or host.
+        // The matching records are picked first, so only they are grouped; their counts stay those
+        // of the whole record (within the other filters). The subqueries name their own `f`, so the
+        // tier condition applies inside them too.
+        const q = likeContains(query.q);
+        filters.push(sql`(a.source, a.id) in (
+          select m.source, m.id from vuln_advisories m
+            where m.id ilike ${q} or exists (select 1 from jsonb_array_elements_text(m.aliases) al where al ilike ${q})
+          union select f.source, f.advisory_id from vuln_findings f where f.closed_at is null ${tier} and f.package_name ilike ${q}
+          union select f.source, f.advisory_id from vuln_findings f join hosts h on h.id = f.host_id
+            where f.closed_at is null ${tier} and h.hostname ilike ${q})`);
+      }
+      const where = sql`${sql.join(filters, sql` and `)} ${tier}`;
       const having = query.overdue === true ? sql`having min(f.due_at) < ${at}` : sql``;
       const grouped = sql`
         select a.source, a.id, a.aliases, a.summary, a.severity, a.severity_source, count(distinct f.host_id)::int as host_count,
@@ -594,6 +620,51 @@ export function createVulnsStore(db: Db): VulnsStore {
             order by h.hostname, f.package_name`,
       );
       return found.map(toFinding);
+    },
+
+    async advisoryKeys(idOrAlias) {
+      return rows<AdvisoryKey>(
+        db,
+        sql`select a.source, a.id from vuln_advisories a where a.id = ${idOrAlias} or a.aliases ? ${idOrAlias} order by a.source, a.id`,
+      );
+    },
+
+    async findingsOf(advisories, query) {
+      if (advisories.length === 0) return { items: [], total: 0 };
+      const filters = [keysFilter(advisories)];
+      if (query.status === 'open') filters.push(sql`f.closed_at is null`);
+      if (query.status === 'closed') filters.push(sql`f.closed_at is not null`);
+      const where = sql.join(filters, sql` and `);
+      const [items, total] = await Promise.all([
+        rows<FindingSqlRow>(
+          db,
+          sql`select ${FINDING_COLUMNS} from ${FINDING_FROM} where ${where}
+              order by (f.closed_at is not null), f.due_at, h.hostname, f.host_id, f.advisory_id, f.package_name
+              limit ${query.limit} offset ${query.offset}`,
+        ),
+        rows<{ n: number }>(db, sql`select count(*)::int as n from vuln_findings f where ${where}`),
+      ]);
+      return { items: items.map(toFinding), total: Number(total[0]?.n ?? 0) };
+    },
+
+    async findingCountsOf(advisories, at) {
+      if (advisories.length === 0) return { open: 0, closed: 0, overdue: 0, openHosts: 0, overdueHosts: 0 };
+      const [r] = await rows<{ open: number; closed: number; overdue: number; open_hosts: number; overdue_hosts: number }>(
+        db,
+        sql`select count(*) filter (where f.closed_at is null)::int as open,
+              count(*) filter (where f.closed_at is not null)::int as closed,
+              count(*) filter (where f.closed_at is null and f.due_at < ${at})::int as overdue,
+              count(distinct f.host_id) filter (where f.closed_at is null)::int as open_hosts,
+              count(distinct f.host_id) filter (where f.closed_at is null and f.due_at < ${at})::int as overdue_hosts
+            from vuln_findings f where ${keysFilter(advisories)}`,
+      );
+      return {
+        open: Number(r?.open ?? 0),
+        closed: Number(r?.closed ?? 0),
+        overdue: Number(r?.overdue ?? 0),
+        openHosts: Number(r?.open_hosts ?? 0),
+        overdueHosts: Number(r?.overdue_hosts ?? 0),
+      };
     },
 
     async hostAttributes(hostId) {

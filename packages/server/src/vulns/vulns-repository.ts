@@ -91,8 +91,26 @@ export interface ListQuery {
   overdue?: boolean | undefined;
   /** Matches the record id or an alias. */
   id?: string | undefined;
+  /** Only findings of hosts at this risk tier (the tier the finding was matched under: the host's effective tier). */
+  tier?: number | undefined;
+  /** Case-insensitive substring of the record id, an alias, or an open finding's package or hostname. */
+  q?: string | undefined;
   limit: number;
   offset: number;
+}
+
+/** Which findings of a record to list: open ones, closed ones, or both (open first). */
+export type FindingStatus = 'open' | 'closed';
+
+export interface RecordFindingCounts {
+  open: number;
+  closed: number;
+  /** Open and past their due date. */
+  overdue: number;
+  /** Hosts with at least one open finding. */
+  openHosts: number;
+  /** Hosts with at least one open finding past its due date. */
+  overdueHosts: number;
 }
 
 export interface HostAttributes {
@@ -175,6 +193,18 @@ export interface VulnsStore {
   advisoriesById(idOrAlias: string): Promise<(AdvisoryRow & { importedAt: Date })[]>;
   /** Hosts with an open finding of these records, with the packages and fixed versions. */
   openFindingsOf(advisories: readonly AdvisoryKey[]): Promise<FindingRow[]>;
+  /** The keys of the records with this id or alias (no affected entries: a cheap existence check). */
+  advisoryKeys(idOrAlias: string): Promise<AdvisoryKey[]>;
+  /**
+   * A page of the findings of these records with their hosts, most urgent first: open before
+   * closed, then by due date (then hostname, package).
+   */
+  findingsOf(
+    advisories: readonly AdvisoryKey[],
+    query: { status?: FindingStatus | undefined; limit: number; offset: number },
+  ): Promise<{ items: FindingRow[]; total: number }>;
+  /** Findings of these records counted in SQL, `overdue` as of `at`. */
+  findingCountsOf(advisories: readonly AdvisoryKey[], at: Date): Promise<RecordFindingCounts>;
 
   hostAttributes(hostId: string): Promise<HostAttributes | undefined>;
   setHostAttributes(hostId: string, patch: { riskTier?: number | null; site?: string | null }): Promise<void>;

@@ -20,7 +20,7 @@ import {
   type SlaMatrix,
   validateSlaMatrix,
 } from './sla.js';
-import type { AdvisoryKey, AdvisoryRow, FindingRow, HostEcosystem, ListQuery, VulnsStore } from './vulns-repository.js';
+import type { AdvisoryKey, AdvisoryRow, FindingRow, FindingStatus, HostEcosystem, ListQuery, VulnsStore } from './vulns-repository.js';
 
 export type FeedKind = 'osv' | 'debian-tracker';
 
@@ -450,6 +450,31 @@ export function createVulnsService(deps: VulnsServiceDeps) {
     };
   }
 
+  /**
+   * A record by id or alias with its affected packages and the counts of its findings. One name can
+   * resolve to several records (a CVE in the Debian tracker, and an OSV record listing it as an
+   * alias): the one whose id is the name comes first, the others follow in `related`; the counts
+   * cover all of them, as the hosts list does.
+   */
+  async function record(id: string) {
+    const records = await store.advisoriesById(id);
+    if (records.length === 0) throw new BrierError('not_found', `no vulnerability record with id or alias ${id}`);
+    const ordered = [...records.filter((r) => r.id === id), ...records.filter((r) => r.id !== id)];
+    const [primary, ...related] = ordered as [(typeof records)[number], ...typeof records];
+    const counts = await store.findingCountsOf(
+      ordered.map((r) => ({ source: r.source, id: r.id })),
+      now(),
+    );
+    return { primary, related, counts };
+  }
+
+  /** A page of the findings of a record (by id or alias) with their hosts, most urgent first. */
+  async function recordFindings(id: string, query: { status?: FindingStatus | undefined; limit: number; offset: number }) {
+    const keys = await store.advisoryKeys(id);
+    if (keys.length === 0) throw new BrierError('not_found', `no vulnerability record with id or alias ${id}`);
+    return store.findingsOf(keys, query);
+  }
+
   async function overdue(limit: number, offset: number) {
     return store.overdueFindings(now(), limit, offset);
   }
@@ -589,6 +614,8 @@ export function createVulnsService(deps: VulnsServiceDeps) {
     list,
     hostFindings,
     explain,
+    record,
+    recordFindings,
     overdue,
     metrics,
     exposureSummary,
