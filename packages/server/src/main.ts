@@ -63,6 +63,7 @@ async function main() {
   const lines = [
     '',
     `Brier is running at ${url}  (API docs: ${url}/docs, database: ${database.kind === 'pglite' ? `embedded, in ${config.dataDir}` : 'PostgreSQL'})`,
+    `Console: open ${url}/ in a browser and sign in as admin.`,
     `Server key fingerprint: ${identity.fingerprint}`,
   ];
   if (admin?.generatedPassword) {
@@ -76,7 +77,8 @@ async function main() {
   }
   lines.push(
     '',
-    'Enroll the machine you are on (from the repository root, in another terminal):',
+    'Enroll the machine you are on (from the repository root, in another terminal; the console',
+    'shows the same commands with a fresh join token under Settings -> Join tokens):',
     `  npx brier login --server ${url} --username admin`,
     '  npx brier tokens create --auto-approve            # prints a join token',
     `  npx brier-agent enroll --server ${url} --token <join token> --state-dir ./agent-state`,
