@@ -2,6 +2,7 @@
  * Runs the benchmarks, one after another in this process: `npm run bench` runs them all with their
  * defaults; `npm run bench -- <name> [flags]` runs one with flags for it (see bench/README.md).
  */
+import { parseConsoleLoadArgs, runConsoleLoad } from './console-load.js';
 import { parseFanoutArgs, runFanout } from './fanout.js';
 import { parseIngestArgs, runInventoryIngest } from './inventory-ingest.js';
 import { parseVulnArgs, runVulnMatching } from './vuln-matching.js';
@@ -10,6 +11,7 @@ const BENCHMARKS: Record<string, (argv: readonly string[], command: string) => P
   'inventory-ingest': (argv, command) => runInventoryIngest(parseIngestArgs(argv), command),
   fanout: (argv, command) => runFanout(parseFanoutArgs(argv), command),
   'vuln-matching': (argv, command) => runVulnMatching(parseVulnArgs(argv), command),
+  'console-load': (argv, command) => runConsoleLoad(parseConsoleLoadArgs(argv), command),
 };
 
 const [first, ...rest] = process.argv.slice(2);
