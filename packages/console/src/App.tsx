@@ -1,24 +1,27 @@
+import { lazy } from 'react';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { LoginPage, useMe } from './auth';
 import { Layout } from './Layout';
-import { AuditPage } from './screens/audit/AuditPage';
-import { DashboardPage } from './screens/dashboard/DashboardPage';
-import { ApprovalsPage } from './screens/deployments/ApprovalsPage';
-import { DeploymentPage } from './screens/deployments/DeploymentPage';
-import { DeploymentsPage } from './screens/deployments/DeploymentsPage';
-import { NewDeploymentPage } from './screens/deployments/NewDeploymentPage';
-import { DevicesPage } from './screens/devices/DevicesPage';
-import { HostPage } from './screens/hosts/HostPage';
-import { HostsPage } from './screens/hosts/HostsPage';
-import { PatchesPage } from './screens/patches/PatchesPage';
-import { CompliancePage } from './screens/policies/CompliancePage';
-import { PoliciesPage } from './screens/policies/PoliciesPage';
-import { PolicyPage } from './screens/policies/PolicyPage';
-import { QuarantinePage } from './screens/quarantine/QuarantinePage';
-import { SettingsPage } from './screens/settings/SettingsPage';
-import { VulnerabilitiesPage } from './screens/vulns/VulnerabilitiesPage';
-import { VulnerabilityPage } from './screens/vulns/VulnerabilityPage';
 import { ErrorBox } from './ui/ErrorBox';
+
+// Each screen is its own chunk, loaded when first opened: the first page downloads only what it draws.
+const AuditPage = lazy(() => import('./screens/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
+const DashboardPage = lazy(() => import('./screens/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
+const ApprovalsPage = lazy(() => import('./screens/deployments/ApprovalsPage').then((m) => ({ default: m.ApprovalsPage })));
+const DeploymentPage = lazy(() => import('./screens/deployments/DeploymentPage').then((m) => ({ default: m.DeploymentPage })));
+const DeploymentsPage = lazy(() => import('./screens/deployments/DeploymentsPage').then((m) => ({ default: m.DeploymentsPage })));
+const NewDeploymentPage = lazy(() => import('./screens/deployments/NewDeploymentPage').then((m) => ({ default: m.NewDeploymentPage })));
+const DevicesPage = lazy(() => import('./screens/devices/DevicesPage').then((m) => ({ default: m.DevicesPage })));
+const HostPage = lazy(() => import('./screens/hosts/HostPage').then((m) => ({ default: m.HostPage })));
+const HostsPage = lazy(() => import('./screens/hosts/HostsPage').then((m) => ({ default: m.HostsPage })));
+const PatchesPage = lazy(() => import('./screens/patches/PatchesPage').then((m) => ({ default: m.PatchesPage })));
+const CompliancePage = lazy(() => import('./screens/policies/CompliancePage').then((m) => ({ default: m.CompliancePage })));
+const PoliciesPage = lazy(() => import('./screens/policies/PoliciesPage').then((m) => ({ default: m.PoliciesPage })));
+const PolicyPage = lazy(() => import('./screens/policies/PolicyPage').then((m) => ({ default: m.PolicyPage })));
+const QuarantinePage = lazy(() => import('./screens/quarantine/QuarantinePage').then((m) => ({ default: m.QuarantinePage })));
+const SettingsPage = lazy(() => import('./screens/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+const VulnerabilitiesPage = lazy(() => import('./screens/vulns/VulnerabilitiesPage').then((m) => ({ default: m.VulnerabilitiesPage })));
+const VulnerabilityPage = lazy(() => import('./screens/vulns/VulnerabilityPage').then((m) => ({ default: m.VulnerabilityPage })));
 
 export function App() {
   const me = useMe();

@@ -1,3 +1,4 @@
+import { Suspense } from 'react';
 import { NavLink, Outlet } from 'react-router';
 import { type Me, useCan, useLogout } from './auth';
 import { SafeText } from './ui/SafeText';
@@ -41,7 +42,9 @@ export function Layout({ me }: { me: Me }) {
         <a href="/docs">API reference</a>
       </nav>
       <main className="content">
-        <Outlet />
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          <Outlet />
+        </Suspense>
       </main>
     </div>
   );
