@@ -17,19 +17,12 @@ import { FlagBadges, Person } from './parts';
 
 const LIMIT = 20;
 
-/** What would change: the detail's packages and waves (the list item only says who and how many). */
-function WhatCell({ id }: { id: string }) {
-  const detail = useQuery({
-    queryKey: deploymentKey(id),
-    queryFn: () => call(api.GET('/api/v1/deployments/{id}', { params: { path: { id } } })),
-  });
-  const d = detail.data;
-  if (detail.error) return <ErrorBox error={detail.error} />;
-  if (!d) return <span className="muted">…</span>;
+/** What would change: the packages the list item carries (waves and timing are on the deployment's page). */
+function WhatCell({ item }: { item: DeploymentListItem }) {
   return (
     <>
       <div>
-        {d.packages.map((p, i) => (
+        {item.packages.map((p, i) => (
           <span key={p.name}>
             {i > 0 ? ', ' : ''}
             <code>
@@ -38,23 +31,7 @@ function WhatCell({ id }: { id: string }) {
           </span>
         ))}
       </div>
-      <div className="muted">
-        {d.waves.length > 0 ? (
-          <>
-            waves:{' '}
-            {d.waves.map((w, i) => (
-              <span key={w.index}>
-                {i > 0 ? ' → ' : ''}
-                <SafeText text={w.name} />
-              </span>
-            ))}
-            {' · '}
-          </>
-        ) : null}
-        reboot <SafeText text={d.rebootPolicy} />
-        {d.startAt ? ` · starts ${formatDate(d.startAt)}` : ''}
-        {d.deadlineAt ? ` · deadline ${formatDate(d.deadlineAt)}` : ''}
-      </div>
+      {item.startAt ? <div className="muted">starts {formatDate(item.startAt)}</div> : null}
     </>
   );
 }
@@ -103,7 +80,7 @@ const columns: ColumnDef<DeploymentListItem, unknown>[] = [
       </>
     ),
   },
-  { id: 'what', header: 'What', cell: ({ row }) => <WhatCell id={row.original.id} /> },
+  { id: 'what', header: 'What', cell: ({ row }) => <WhatCell item={row.original} /> },
   {
     id: 'who',
     header: 'Requested by',

@@ -1,7 +1,12 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
+import { ME_KEY } from '../../auth';
 import { StateBadge } from '../../ui/badges';
+import { ApprovalsPage } from './ApprovalsPage';
+import { DEPLOYMENT_LISTS_KEY } from './DeploymentsPage';
+import type { DeploymentListItem } from './model';
 import { type Preview, PreviewResult } from './PreviewResult';
 import { WaveBar } from './parts';
 
@@ -60,5 +65,55 @@ describe('what agents reported, rendered', () => {
     const bar = renderToStaticMarkup(<WaveBar label="Wave 1 progress" counts={{ succeeded: 1, failed: 1, [XSS]: 2 }} hostCount={4} />);
     expect(bar).toContain('aria-valuenow="2"');
     expect(bar).not.toContain('<img');
+  });
+});
+
+describe('approvals', () => {
+  it('lists what each deployment would install from the list item, as text', () => {
+    const item: DeploymentListItem = {
+      id: '00000000-0000-4000-8000-0000000000d1',
+      name: `fix ${XSS}`,
+      state: 'awaiting_approval',
+      stateReason: 'critical',
+      critical: true,
+      emergency: false,
+      createdBy: { id: '00000000-0000-4000-8000-0000000000u1', username: 'olivia' },
+      approvedBy: null,
+      createdAt: '2026-11-01T00:00:00.000Z',
+      startAt: '2026-11-02T00:00:00.000Z',
+      startedAt: null,
+      finishedAt: null,
+      hostCount: 12,
+      packages: [
+        { name: 'openssl', version: null, minVersion: '3.0.11-1' },
+        { name: BIDI, version: `1${XSS}` },
+      ],
+    };
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Number.POSITIVE_INFINITY } } });
+    client.setQueryData(ME_KEY, {
+      id: 'u',
+      username: 'abe',
+      role: 'approver',
+      disabled: false,
+      createdAt: '',
+      permissions: ['deployments:approve'],
+    });
+    client.setQueryData([...DEPLOYMENT_LISTS_KEY, 'list', { state: 'awaiting_approval', offset: 0, limit: 20 }], {
+      total: 1,
+      items: [item],
+    });
+    const html = renderToStaticMarkup(
+      <QueryClientProvider client={client}>
+        <MemoryRouter initialEntries={['/approvals']}>
+          <ApprovalsPage />
+        </MemoryRouter>
+      </QueryClientProvider>,
+    );
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('\u202E');
+    expect(html).toContain('openssl&gt;=3.0.11-1');
+    expect(html).toContain('aria-label="Deployments awaiting approval"');
+    expect(html).toMatch(/<button[^>]*>Approve<\/button>/);
+    expect(html).toContain('12');
   });
 });

@@ -31,31 +31,6 @@ function includeQuery(include: Include) {
   return include === '' ? {} : { include };
 }
 
-/** Previous / Next for a list the server does not count: "Next" while a page comes back full. */
-function OpenPager({
-  offset,
-  limit,
-  shown,
-  onOffsetChange,
-}: {
-  offset: number;
-  limit: number;
-  shown: number;
-  onOffsetChange: (o: number) => void;
-}) {
-  return (
-    <nav className="pager" aria-label="Pages">
-      <span>{shown === 0 ? 'none' : `${formatCount(offset + 1)}–${formatCount(offset + shown)}`}</span>
-      <button type="button" disabled={offset === 0} onClick={() => onOffsetChange(Math.max(0, offset - limit))}>
-        Previous
-      </button>
-      <button type="button" disabled={shown < limit} onClick={() => onOffsetChange(offset + limit)}>
-        Next
-      </button>
-    </nav>
-  );
-}
-
 function MarkActions({ device }: { device: Device }) {
   const client = useQueryClient();
   const mark = useMutation({
@@ -133,6 +108,7 @@ export function DevicesPage() {
     }
   };
   const items = devices.data?.items ?? [];
+  const total = devices.data?.total ?? 0;
   const columns: ColumnDef<Device, unknown>[] = [
     {
       id: 'mac',
@@ -234,7 +210,7 @@ export function DevicesPage() {
           </select>
         </label>
         <span className="actions">
-          <button type="button" onClick={() => void exportCsv()} disabled={exporting.busy || items.length === 0}>
+          <button type="button" onClick={() => void exportCsv()} disabled={exporting.busy || total === 0}>
             {exporting.busy ? 'Exporting…' : 'Export CSV'}
           </button>
         </span>
@@ -248,8 +224,13 @@ export function DevicesPage() {
         getRowId={(d) => `${d.mac}|${d.ip}`}
         isLoading={devices.isLoading}
         empty={offset > 0 ? 'No more devices.' : 'No unmanaged devices seen.'}
+        paging={{ offset, limit: LIMIT, total, onOffsetChange: (o) => update({ offset: String(o) }) }}
       />
-      <OpenPager offset={offset} limit={LIMIT} shown={items.length} onOffsetChange={(o) => update({ offset: String(o) })} />
+      {total > EXPORT_LIMIT ? (
+        <p className="muted">
+          CSV export holds the {formatCount(EXPORT_LIMIT)} most recently seen of {formatCount(total)} devices.
+        </p>
+      ) : null}
     </>
   );
 }

@@ -6,7 +6,7 @@ import { ErrorBox } from '../../ui/ErrorBox';
 import { SafeText } from '../../ui/SafeText';
 import styles from './Host.module.css';
 import type { HostDetail, Quarantine } from './HostPage';
-import { isIsolated, parseGroups, parseReason, riskBody } from './host-logic';
+import { isIsolated, parseGroups, parseReason, type RiskBody, riskBody } from './host-logic';
 
 /** After any change to a host: its page, the hosts list and the dashboard show the new state. */
 function useHostInvalidation(id: string) {
@@ -165,16 +165,19 @@ export function HostSettings({ host }: { host: HostDetail }) {
   );
 }
 
+/** The select's value for the host's own tier: 'inherit' when it has none (it takes its groups' highest). */
+const ownTier = (host: HostDetail) => (host.riskTier === null ? 'inherit' : String(host.riskTier));
+
 function RiskForm({ host }: { host: HostDetail }) {
   const invalidate = useHostInvalidation(host.id);
-  const [tier, setTier] = useState('');
+  const [tier, setTier] = useState(ownTier(host));
   const [site, setSite] = useState(host.site ?? '');
   const [invalid, setInvalid] = useState<string | null>(null);
   const save = useMutation({
-    mutationFn: (body: { riskTier?: number | null; site?: string | null }) =>
-      call(api.PUT('/api/v1/hosts/{id}/risk', { params: { path: { id: host.id } }, body })),
-    onSuccess: async () => {
-      setTier('');
+    mutationFn: (body: RiskBody) => call(api.PUT('/api/v1/hosts/{id}/risk', { params: { path: { id: host.id } }, body })),
+    onSuccess: async (result) => {
+      setTier(result.riskTier === null ? 'inherit' : String(result.riskTier));
+      setSite(result.site ?? '');
       await invalidate();
     },
   });
@@ -193,8 +196,7 @@ function RiskForm({ host }: { host: HostDetail }) {
       <label>
         Risk tier
         <select value={tier} onChange={(e) => setTier(e.target.value)}>
-          <option value="">Keep (now {host.tier})</option>
-          <option value="inherit">Inherit from groups</option>
+          <option value="inherit">Inherit from groups{host.riskTier === null ? ` (now ${host.tier})` : ''}</option>
           {[5, 4, 3, 2, 1].map((t) => (
             <option key={t} value={String(t)}>
               {t}

@@ -150,7 +150,9 @@ export function HostPage() {
               )}
             </dd>
             <dt>Risk tier</dt>
-            <dd>{h.tier}</dd>
+            <dd>
+              {h.tier} <span className="muted">{h.riskTier === null ? '(from its groups)' : '(set on the host)'}</span>
+            </dd>
             <dt>Packages</dt>
             <dd>
               {formatCount(h.packageCount)}
@@ -191,7 +193,7 @@ export function HostPage() {
               empty="The agent has not reported its interfaces yet."
             />
           </section>
-          <HostSettings host={h} />
+          <HostSettings key={h.id} host={h} />
         </div>
       </div>
 

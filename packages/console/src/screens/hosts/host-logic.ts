@@ -77,14 +77,14 @@ export interface RiskBody {
 }
 
 /**
- * The PUT /hosts/{id}/risk body from the form: tier '' keeps the host's tier, 'inherit' clears it
- * (the host takes its groups' highest), '1'-'5' sets it; an empty site clears it.
+ * The PUT /hosts/{id}/risk body from the form, which shows the host's own tier and site: 'inherit'
+ * clears the tier (the host takes its groups' highest), '1'-'5' sets it; an empty site clears it.
  */
 export function riskBody(tier: string, site: string): Parsed<RiskBody> {
   const body: RiskBody = {};
   if (tier === 'inherit') body.riskTier = null;
   else if (/^[1-5]$/.test(tier)) body.riskTier = Number(tier);
-  else if (tier !== '') return { ok: false, error: 'The risk tier is 1 to 5.' };
+  else return { ok: false, error: 'The risk tier is 1 to 5 or inherited from the groups.' };
   const s = site.trim();
   if (s === '') body.site = null;
   else if (CONTROL.test(s)) return { ok: false, error: 'The site holds a control character.' };

@@ -161,13 +161,14 @@ describe('host page logic', () => {
     expect(parseGroups(Array.from({ length: 101 }, (_, i) => `g${i}`).join(',')).ok).toBe(false);
   });
 
-  it('builds the risk body: keep, inherit or set the tier; set or clear the site', () => {
-    expect(riskBody('', 'Zürich')).toEqual({ ok: true, value: { site: 'Zürich' } });
+  it('builds the risk body: inherit or set the own tier; set or clear the site', () => {
+    expect(riskBody('3', 'Zürich')).toEqual({ ok: true, value: { riskTier: 3, site: 'Zürich' } });
     expect(riskBody('inherit', '')).toEqual({ ok: true, value: { riskTier: null, site: null } });
     expect(riskBody('5', ' dc-1 ')).toEqual({ ok: true, value: { riskTier: 5, site: 'dc-1' } });
     expect(riskBody('6', '').ok).toBe(false);
-    expect(riskBody('', 'a\u0000b').ok).toBe(false);
-    expect(riskBody('', 's'.repeat(101)).ok).toBe(false);
+    expect(riskBody('', '').ok).toBe(false);
+    expect(riskBody('inherit', 'a\u0000b').ok).toBe(false);
+    expect(riskBody('inherit', 's'.repeat(101)).ok).toBe(false);
   });
 
   it('requires a quarantine reason the server takes', () => {

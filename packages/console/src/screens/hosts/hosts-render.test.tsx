@@ -54,10 +54,10 @@ describe('hosts table', () => {
 
 describe('host page', () => {
   const seed =
-    (permissions: string[]) =>
+    (permissions: string[], riskTier: number | null = null) =>
     (client: QueryClient): void => {
       client.setQueryData(ME_KEY, { id: 'u', username: 'olga', role: 'admin', disabled: false, createdAt: '', permissions });
-      client.setQueryData(hostKey(ID), { ...host, facts: null, inventoryHash: null });
+      client.setQueryData(hostKey(ID), { ...host, riskTier, facts: null, inventoryHash: null });
       client.setQueryData([...hostKey(ID), 'quarantine'], {
         hostId: ID,
         action: null,
@@ -78,13 +78,13 @@ describe('host page', () => {
       });
     };
 
-  const page = (permissions: string[], url = `/hosts/${ID}`) =>
+  const page = (permissions: string[], url = `/hosts/${ID}`, riskTier: number | null = null) =>
     render(
       <Routes>
         <Route path="/hosts/:id" element={<HostPage />} />
       </Routes>,
       url,
-      seed(permissions),
+      seed(permissions, riskTier),
     );
 
   it('shows the hostname as a text heading and the packages tab first', () => {
@@ -104,6 +104,17 @@ describe('host page', () => {
     const admin = buttons(page(['hosts:read', 'hosts:manage', 'quarantine:manage', 'vulns:manage', 'groups:manage']));
     for (const name of actions) expect(admin).toContain(name);
     expect(admin).not.toContain('Release');
+  });
+
+  it("edits the host's own risk tier: inherited (null) or set", () => {
+    const inherited = page(['hosts:read', 'vulns:manage']);
+    expect(inherited).toMatch(/<option value="inherit" selected="">Inherit from groups \(now 3\)<\/option>/);
+    expect(inherited).toContain('(from its groups)');
+    const own = page(['hosts:read', 'vulns:manage'], `/hosts/${ID}`, 4);
+    expect(own).toMatch(/<option value="4" selected="">4<\/option>/);
+    expect(own).toMatch(/<option value="inherit">Inherit from groups<\/option>/);
+    expect(own).toContain('(set on the host)');
+    expect(own).not.toContain('Keep (now');
   });
 
   it('opens the tab the URL names', () => {

@@ -1,4 +1,4 @@
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -15,10 +15,12 @@ import { SafeText, visibleText } from '../../ui/SafeText';
 import { useUrlState } from '../../ui/url-state';
 import styles from './Quarantine.module.css';
 import {
-  approvedHosts,
   canRelease,
   checkReason,
-  needsAttention,
+  isOrderState,
+  ORDER_STATES,
+  type OrderState,
+  type QuarantinedHost,
   type QuarantineRequest,
   type QuarantineView,
   quarantineState,
@@ -205,35 +207,50 @@ function HostQuarantine({ host }: { host: { id: string; hostname: string } }) {
   );
 }
 
-/** Hosts an approved request isolated, with their current state (GET /hosts/{id}/quarantine each). */
-function QuarantinedHosts({ requests }: { requests: readonly QuarantineRequest[] }) {
+const HOST_LIMIT = 50;
+
+/** The hosts with a quarantine order (GET /quarantine): by default all but confirmed releases, or one state. */
+function QuarantinedHosts({
+  state,
+  offset,
+  update,
+}: {
+  state: OrderState | null;
+  offset: number;
+  update: (patch: { qstate?: string; offset?: string }) => void;
+}) {
   const can = useCan();
-  const hosts = approvedHosts(requests);
-  const views = useQueries({
-    queries: hosts.map((h) => ({
-      queryKey: hostKey(h.id),
-      queryFn: () => call(api.GET('/api/v1/hosts/{id}/quarantine', { params: { path: { id: h.id } } })),
-    })),
+  const query = { limit: HOST_LIMIT, offset, ...(state ? { state } : {}) };
+  const list = useQuery({
+    queryKey: ['quarantine', 'hosts', query],
+    queryFn: () => call(api.GET('/api/v1/quarantine', { params: { query } })),
+    placeholderData: keepPreviousData,
   });
-  const rows = hosts.flatMap((h, i) => {
-    const v = views[i]?.data;
-    return v && needsAttention(v) ? [{ ...h, q: v }] : [];
-  });
-  const columns: ColumnDef<(typeof rows)[number], unknown>[] = [
+  const columns: ColumnDef<QuarantinedHost, unknown>[] = [
     {
       id: 'host',
       header: 'Host',
-      cell: ({ row }) => <HostLink id={row.original.id} hostname={row.original.hostname} max={60} />,
+      cell: ({ row }) => (
+        <>
+          <HostLink id={row.original.hostId} hostname={row.original.hostname} max={60} />{' '}
+          {row.original.online ? <span className="badge badge-ok">online</span> : <span className="badge">offline</span>}
+        </>
+      ),
     },
-    { id: 'state', header: 'State', cell: ({ row }) => <StateBadge q={row.original.q} /> },
-    { id: 'reason', header: 'Reason', cell: ({ row }) => <SafeText text={row.original.q.reason} max={160} /> },
-    { id: 'detail', header: 'Agent says', cell: ({ row }) => <SafeText text={row.original.q.detail} max={160} /> },
+    { id: 'state', header: 'State', cell: ({ row }) => <StateBadge q={row.original} /> },
+    { id: 'reason', header: 'Reason', cell: ({ row }) => <SafeText text={row.original.reason} max={160} /> },
+    {
+      id: 'requestedBy',
+      header: 'Ordered by',
+      cell: ({ row }) => <SafeText text={row.original.requestedBy} max={60} />,
+    },
+    { id: 'detail', header: 'Agent says', cell: ({ row }) => <SafeText text={row.original.detail} max={160} /> },
     {
       id: 'since',
       header: 'Since',
       cell: ({ row }) => (
-        <span className="nowrap" title={formatDate(row.original.q.updatedAt ?? row.original.q.requestedAt)}>
-          {formatRelative(row.original.q.updatedAt ?? row.original.q.requestedAt)}
+        <span className="nowrap" title={formatDate(row.original.updatedAt ?? row.original.requestedAt)}>
+          {formatRelative(row.original.updatedAt ?? row.original.requestedAt)}
         </span>
       ),
     },
@@ -243,21 +260,37 @@ function QuarantinedHosts({ requests }: { requests: readonly QuarantineRequest[]
             id: 'actions',
             header: '',
             cell: ({ row }) =>
-              canRelease(row.original.q) ? <ReleaseControl hostId={row.original.id} hostname={row.original.hostname} /> : null,
-          } satisfies ColumnDef<(typeof rows)[number], unknown>,
+              canRelease(row.original) ? <ReleaseControl hostId={row.original.hostId} hostname={row.original.hostname} /> : null,
+          } satisfies ColumnDef<QuarantinedHost, unknown>,
         ]
       : []),
   ];
-  const loading = views.some((v) => v.isLoading);
   return (
-    <DataTable
-      label="Quarantined hosts"
-      columns={columns}
-      data={rows}
-      getRowId={(r) => r.id}
-      isLoading={loading}
-      empty="No host isolated by an approved request."
-    />
+    <>
+      <div className="toolbar">
+        <label>
+          Quarantine state
+          <select value={state ?? ''} onChange={(e) => update({ qstate: e.target.value })}>
+            <option value="">Current (all but released)</option>
+            {ORDER_STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <QueryState isLoading={false} error={list.error} />
+      <DataTable
+        label="Quarantined hosts"
+        columns={columns}
+        data={list.data?.items ?? []}
+        getRowId={(r) => r.hostId}
+        isLoading={list.isLoading}
+        empty={state ? 'No host in this state.' : 'No host is isolated or has a quarantine order on its way.'}
+        paging={{ offset, limit: HOST_LIMIT, total: list.data?.total ?? 0, onOffsetChange: (o) => update({ offset: String(o) }) }}
+      />
+    </>
   );
 }
 
@@ -317,7 +350,9 @@ type RequestState = (typeof STATE_FILTERS)[number];
 /** /quarantine: who is cut off, the requests policies made, and a host's quarantine on demand. */
 export function QuarantinePage() {
   const can = useCan();
-  const [filters, update] = useUrlState({ history: '' });
+  const [filters, update] = useUrlState({ history: '', qstate: '', offset: '0' });
+  const orderState = isOrderState(filters.qstate) ? filters.qstate : null;
+  const hostsOffset = Math.max(0, Number.parseInt(filters.offset, 10) || 0);
   const [host, setHost] = useState<{ id: string; hostname: string } | null>(null);
   const all = useQuery({ queryKey: [...REQUESTS_KEY, 'all'], queryFn: () => call(api.GET('/api/v1/quarantine/requests')) });
   const requests = all.data?.items ?? [];
@@ -430,7 +465,7 @@ export function QuarantinePage() {
         empty="No requests waiting."
       />
       <h2>Isolated and pending hosts</h2>
-      <QuarantinedHosts requests={requests} />
+      <QuarantinedHosts state={orderState} offset={hostsOffset} update={update} />
       <h2>A host's quarantine</h2>
       <div className="card">
         <HostPicker label="Host" pickLabel="Show" onPick={(h) => setHost({ id: h.id, hostname: h.hostname })} />

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { approvedHosts, canRelease, checkReason, needsAttention, quarantineState } from './quarantine';
+import { canRelease, checkReason, isOrderState, quarantineState } from './quarantine';
 
 describe('quarantine states', () => {
-  it('lists hosts that are isolated, about to be, or whose isolation went wrong', () => {
-    expect(needsAttention({ state: 'isolated', action: 'isolate' })).toBe(true);
-    expect(needsAttention({ state: 'pending', action: 'isolate' })).toBe(true);
-    expect(needsAttention({ state: 'pending', action: 'release' })).toBe(true);
-    expect(needsAttention({ state: 'failed', action: 'isolate' })).toBe(true);
-    expect(needsAttention({ state: 'refused', action: 'isolate' })).toBe(true);
-    expect(needsAttention({ state: 'released', action: 'release' })).toBe(false);
-    expect(needsAttention({ state: 'none', action: null })).toBe(false);
-    expect(needsAttention({ state: 'failed', action: 'release' })).toBe(false);
-  });
-
   it('offers Release only after an isolate order', () => {
     expect(canRelease({ state: 'isolated', action: 'isolate' })).toBe(true);
     expect(canRelease({ state: 'pending', action: 'isolate' })).toBe(true);
@@ -27,18 +16,12 @@ describe('quarantine states', () => {
     expect(quarantineState('none', null).text).toBe('not quarantined');
   });
 
-  it('picks the distinct hosts of approved requests, bounded', () => {
-    const r = (hostId: string, state: 'approved' | 'pending' | 'rejected' | 'cancelled') => ({ hostId, hostname: `h-${hostId}`, state });
-    expect(approvedHosts([r('a', 'approved'), r('b', 'pending'), r('a', 'approved'), r('c', 'approved'), r('d', 'rejected')])).toEqual([
-      { id: 'a', hostname: 'h-a' },
-      { id: 'c', hostname: 'h-c' },
-    ]);
-    expect(
-      approvedHosts(
-        Array.from({ length: 80 }, (_, i) => r(String(i), 'approved')),
-        10,
-      ),
-    ).toHaveLength(10);
+  it('knows the order states the list filters by', () => {
+    expect(isOrderState('isolated')).toBe(true);
+    expect(isOrderState('released')).toBe(true);
+    expect(isOrderState('none')).toBe(false);
+    expect(isOrderState('')).toBe(false);
+    expect(isOrderState('__proto__')).toBe(false);
   });
 });
 

@@ -2,6 +2,15 @@ import type { Json } from '../../api/client';
 
 export type QuarantineView = Json<'/api/v1/hosts/{id}/quarantine', 'get'>;
 export type QuarantineRequest = Json<'/api/v1/quarantine/requests', 'get'>['items'][number];
+export type QuarantinedHost = Json<'/api/v1/quarantine', 'get'>['items'][number];
+
+/** The order states GET /quarantine filters by (what an order can be once given). */
+export const ORDER_STATES = ['pending', 'isolated', 'failed', 'refused', 'released'] as const;
+export type OrderState = (typeof ORDER_STATES)[number];
+
+export function isOrderState(s: string): s is OrderState {
+  return (ORDER_STATES as readonly string[]).includes(s);
+}
 
 /** How a host's quarantine state reads, and its badge. */
 export function quarantineState(state: QuarantineView['state'], action: QuarantineView['action']): { text: string; badge: string } {
@@ -21,25 +30,9 @@ export function quarantineState(state: QuarantineView['state'], action: Quaranti
   }
 }
 
-/** Whether the host is, or is about to be, cut off (or an order to do so went wrong): what the screen lists. */
-export function needsAttention(q: Pick<QuarantineView, 'state' | 'action'>): boolean {
-  return q.state === 'isolated' || q.state === 'pending' || (q.action === 'isolate' && (q.state === 'failed' || q.state === 'refused'));
-}
-
 /** Whether Release applies: the last order isolated the host (delivered or not). */
 export function canRelease(q: Pick<QuarantineView, 'state' | 'action'>): boolean {
   return q.action === 'isolate' && q.state !== 'none' && q.state !== 'released';
-}
-
-/** Distinct host ids of approved requests, newest first, at most `max` (the hosts the screen checks). */
-export function approvedHosts(requests: readonly Pick<QuarantineRequest, 'hostId' | 'hostname' | 'state'>[], max = 50) {
-  const seen = new Map<string, string>();
-  for (const r of requests) {
-    if (r.state !== 'approved' || seen.has(r.hostId)) continue;
-    seen.set(r.hostId, r.hostname);
-    if (seen.size >= max) break;
-  }
-  return [...seen.entries()].map(([id, hostname]) => ({ id, hostname }));
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point

@@ -3,7 +3,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter, Route, Routes } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { ME_KEY, type Me } from '../../auth';
-import { ROLE_PERMISSIONS, type Role } from './roles';
+import { TEST_PERMISSIONS } from './role-fixture';
+import type { Role } from './roles';
 import { SettingsPage } from './SettingsPage';
 
 function render(role: Role, path: string) {
@@ -14,7 +15,7 @@ function render(role: Role, path: string) {
     role,
     disabled: false,
     createdAt: '',
-    permissions: [...ROLE_PERMISSIONS[role]],
+    permissions: [...TEST_PERMISSIONS[role]],
   } satisfies Me);
   return renderToStaticMarkup(
     <QueryClientProvider client={client}>

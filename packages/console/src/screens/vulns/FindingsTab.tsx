@@ -10,6 +10,7 @@ import { formatCount, formatDate, formatRelative } from '../../ui/format';
 import { RecordLink } from '../../ui/links';
 import { SafeText } from '../../ui/SafeText';
 import { SearchBox } from '../../ui/SearchBox';
+import { cleanText, parseTier } from '../hosts/hosts-query';
 import { MetricsStrip } from './MetricsStrip';
 import type { MetricsBy } from './metrics';
 import { isRecordId, type VulnerabilityItem } from './model';
@@ -22,19 +23,26 @@ export interface FindingsFilters {
   severity: string;
   overdue: string;
   id: string;
+  tier: string;
+  q: string;
   offset: string;
   by: string;
 }
 
-type Query = { limit: number; offset: number; severity?: Severity; overdue?: boolean; id?: string };
+type Query = { limit: number; offset: number; severity?: Severity; overdue?: boolean; id?: string; tier?: number; q?: string };
 
-function queryOf(f: FindingsFilters, limit: number, offset: number): Query {
+/** URL state -> the GET /vulnerabilities query; values the server would refuse are left out. */
+export function findingsQuery(f: FindingsFilters, limit: number, offset: number): Query {
+  const tier = parseTier(f.tier);
+  const q = cleanText(f.q, 200);
   return {
     limit,
     offset,
     ...(isSeverity(f.severity) ? { severity: f.severity } : {}),
     ...(f.overdue === 'true' ? { overdue: true } : {}),
     ...(f.id !== '' && isRecordId(f.id) ? { id: f.id } : {}),
+    ...(tier !== undefined ? { tier } : {}),
+    ...(q ? { q } : {}),
   };
 }
 
@@ -105,7 +113,7 @@ export function FindingsTab({ filters, update }: { filters: FindingsFilters; upd
   const client = useQueryClient();
   const offset = Math.max(0, Number.parseInt(filters.offset, 10) || 0);
   const idInvalid = filters.id !== '' && !isRecordId(filters.id);
-  const query = queryOf(filters, LIMIT, offset);
+  const query = findingsQuery(filters, LIMIT, offset);
   const list = useQuery({
     queryKey: ['vulns', 'list', query],
     queryFn: () => call(api.GET('/api/v1/vulnerabilities', { params: { query } })),
@@ -116,7 +124,7 @@ export function FindingsTab({ filters, update }: { filters: FindingsFilters; upd
   const exportCsv = async () => {
     setExporting({ busy: true, error: null });
     try {
-      const q = queryOf(filters, EXPORT_LIMIT, 0);
+      const q = findingsQuery(filters, EXPORT_LIMIT, 0);
       const page = await client.fetchQuery({
         queryKey: ['vulns', 'list', q],
         queryFn: () => call(api.GET('/api/v1/vulnerabilities', { params: { query: q } })),
@@ -154,6 +162,18 @@ export function FindingsTab({ filters, update }: { filters: FindingsFilters; upd
             Overdue only
           </span>
         </label>
+        <label>
+          Tier
+          <select value={parseTier(filters.tier) === undefined ? '' : filters.tier} onChange={(e) => update({ tier: e.target.value })}>
+            <option value="">Any</option>
+            {[5, 4, 3, 2, 1].map((t) => (
+              <option key={t} value={String(t)}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <SearchBox label="Search" value={filters.q} onChange={(q) => update({ q })} placeholder="record, alias, package or host" />
         <SearchBox label="Record id or alias" value={filters.id} onChange={(id) => update({ id: id.trim() })} placeholder="CVE-2024-1234" />
         <span className="actions">
           <button type="button" onClick={() => void exportCsv()} disabled={exporting.busy || total === 0}>

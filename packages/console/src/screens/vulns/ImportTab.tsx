@@ -8,7 +8,7 @@ import { QueryState } from '../../ui/ErrorBox';
 import { formatBytes, formatCount, formatDate } from '../../ui/format';
 import { SafeText } from '../../ui/SafeText';
 import { type FeedKindChoice, uploadFeed } from './import-upload';
-import { countsText, type ImportRun, importRuns } from './model';
+import { countsText, type ImportRun } from './model';
 import { type ImportEvent, type ImportState, type ImportSummary, INITIAL_IMPORT, reduceImport } from './ndjson';
 import styles from './Vulns.module.css';
 
@@ -153,8 +153,7 @@ export function ImportTab() {
   const abort = useRef<AbortController | null>(null);
   const runs = useQuery({
     queryKey: ['vulns', 'imports'],
-    // The route declares no response schema: importRuns() reads the answer defensively.
-    queryFn: async () => importRuns(await call(api.GET('/api/v1/vulnerabilities/imports', { params: { query: { limit: 20 } } }))),
+    queryFn: () => call(api.GET('/api/v1/vulnerabilities/imports', { params: { query: { limit: 20 } } })),
   });
   const upload = useMutation({
     mutationFn: async (f: File) => {
@@ -224,7 +223,7 @@ export function ImportTab() {
       <DataTable
         label="Recent imports"
         columns={runColumns}
-        data={runs.data ?? []}
+        data={runs.data?.items ?? []}
         getRowId={(r) => r.id}
         isLoading={runs.isLoading}
         empty="No imports yet."

@@ -19,7 +19,7 @@ const isTab = (s: string): s is TabId => TABS.some((t) => t.id === s);
 
 /** /vulnerabilities: findings with their metrics, what is overdue, and the feeds that define them. */
 export function VulnerabilitiesPage() {
-  const [state, update] = useUrlState({ tab: 'findings', severity: '', overdue: '', id: '', offset: '0', by: 'severity' });
+  const [state, update] = useUrlState({ tab: 'findings', severity: '', overdue: '', id: '', tier: '', q: '', offset: '0', by: 'severity' });
   const tab: TabId = isTab(state.tab) ? state.tab : 'findings';
   const offset = Math.max(0, Number.parseInt(state.offset, 10) || 0);
   return (

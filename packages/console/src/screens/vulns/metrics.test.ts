@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type MetricsResponse, toCharts } from './metrics';
 
-const day = (d: string, exposure: number) => ({ day: d, exposure, opened: 0, remediated: 0 });
+const day = (d: string, exposure: number) => ({
+  day: d,
+  start: `${d}T00:00:00.000Z`,
+  end: `${d}T23:59:59.999Z`,
+  exposure,
+  opened: 0,
+  remediated: 0,
+});
 
 describe('toCharts', () => {
   it('builds one exposure row per day and the mean time to remediate per group, severities worst first', () => {
@@ -49,8 +56,8 @@ describe('toCharts', () => {
     expect(c.exposure).toEqual([{ day: '2026-11-01', s0: 5, s1: 4, s2: 3, s3: 3 }]);
   });
 
-  it('copes with a missing or malformed answer', () => {
+  it('draws nothing before the answer or for an empty period', () => {
     expect(toCharts(undefined)).toEqual({ series: [], exposure: [], mttr: [] });
-    expect(toCharts({ by: 'site', series: 'x' } as unknown as MetricsResponse)).toEqual({ series: [], exposure: [], mttr: [] });
+    expect(toCharts({ by: 'site', from: '', to: '', series: [] })).toEqual({ series: [], exposure: [], mttr: [] });
   });
 });

@@ -1,22 +1,10 @@
+import type { Json } from '../../api/client';
 import { visibleText } from '../../ui/SafeText';
 import { isSeverity, PALETTE, SEVERITIES, SEVERITY_COLORS } from './severity';
 
-export type MetricsBy = 'severity' | 'site' | 'tier';
-
-/**
- * GET /vulnerabilities/metrics. The route declares no response schema (so schema.d.ts has no type
- * for it); this is the shape vulns-service.ts `metrics()` returns, read defensively by `toCharts`.
- */
-export interface MetricsResponse {
-  by: MetricsBy;
-  from: string;
-  to: string;
-  series: Array<{
-    key: string;
-    meanTimeToRemediateHours: number | null;
-    days: Array<{ day: string; exposure: number; opened: number; remediated: number; mttrHours?: number }>;
-  }>;
-}
+/** GET /vulnerabilities/metrics: exposure and time to remediate per day and group. */
+export type MetricsResponse = Json<'/api/v1/vulnerabilities/metrics', 'get'>;
+export type MetricsBy = MetricsResponse['by'];
 
 export interface SeriesInfo {
   /** The key recharts reads (s0, s1, …): a site name from the database never becomes an object key. */
@@ -33,8 +21,6 @@ export interface MetricsCharts {
   /** Mean time to remediate per group, hours (groups that remediated nothing are left out). */
   mttr: Array<{ name: string; hours: number; color: string }>;
 }
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 function label(by: MetricsBy, key: string): string {
   if (by === 'tier') return `Tier ${visibleText(key)}`;
@@ -53,9 +39,9 @@ function order(by: MetricsBy, keys: string[]): string[] {
 
 /** The metrics as chart data (pure; at most `maxSeries` groups, the rest summed as "other"). */
 export function toCharts(data: MetricsResponse | null | undefined, maxSeries = 10): MetricsCharts {
-  if (!data || !Array.isArray(data.series)) return { series: [], exposure: [], mttr: [] };
+  if (!data) return { series: [], exposure: [], mttr: [] };
   const by = data.by;
-  const byKey = new Map(data.series.filter((s) => s && typeof s.key === 'string').map((s) => [s.key, s]));
+  const byKey = new Map(data.series.map((s) => [s.key, s]));
   const keys = order(by, [...byKey.keys()]);
   const shown = keys.slice(0, maxSeries);
   const rest = keys.slice(maxSeries);
@@ -66,29 +52,28 @@ export function toCharts(data: MetricsResponse | null | undefined, maxSeries = 1
   }));
   if (rest.length > 0) series.push({ dataKey: `s${shown.length}`, name: `Other (${rest.length})`, color: '#9ca3af' });
 
-  const rows = new Map<string, Record<string, number | string>>();
+  // Per day, per series key: the summed exposure.
+  const totals = new Map<string, Map<string, number>>();
   const add = (dataKey: string, key: string) => {
     for (const d of byKey.get(key)?.days ?? []) {
-      if (!d || typeof d.day !== 'string') continue;
-      let row = rows.get(d.day);
-      if (!row) {
-        row = { day: d.day };
-        for (const s of series) row[s.dataKey] = 0;
-        rows.set(d.day, row);
+      let sums = totals.get(d.day);
+      if (!sums) {
+        sums = new Map(series.map((s) => [s.dataKey, 0]));
+        totals.set(d.day, sums);
       }
-      row[dataKey] = num(row[dataKey]) + num(d.exposure);
+      sums.set(dataKey, (sums.get(dataKey) ?? 0) + d.exposure);
     }
   };
   for (const [i, key] of shown.entries()) add(`s${i}`, key);
   for (const key of rest) add(`s${shown.length}`, key);
-  const exposure = [...rows.values()].sort((a, b) => String(a.day).localeCompare(String(b.day)));
+  const exposure = [...totals.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([day, values]) => ({ day, ...Object.fromEntries(values) }));
 
   const mttr = shown.flatMap((key, i) => {
     const hours = byKey.get(key)?.meanTimeToRemediateHours;
     const info = series[i];
-    return typeof hours === 'number' && Number.isFinite(hours) && info
-      ? [{ name: info.name, hours: Math.round(hours * 10) / 10, color: info.color }]
-      : [];
+    return hours != null && info ? [{ name: info.name, hours: Math.round(hours * 10) / 10, color: info.color }] : [];
   });
   return { series, exposure, mttr };
 }

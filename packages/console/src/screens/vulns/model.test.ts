@@ -1,45 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { feedProblems } from './FeedsTab';
-import { affectedPage, countsText, importRuns, isRecordId } from './model';
+import { findingsQuery } from './FindingsTab';
+import { type AffectedPackage, affectedRows, countsText, isRecordId, rangeText } from './model';
 
-const finding = {
-  hostId: '11111111-1111-4111-8111-111111111111',
-  hostname: 'web-01',
-  id: 'CVE-2024-1',
-  source: 'osv',
-  aliases: [],
-  package: 'openssl',
-  installedVersion: '1',
-  fixedVersion: '2',
-  severity: 'high',
-  severityDetail: '',
-  riskTier: 3,
-  firstSeenAt: '2026-11-01T00:00:00.000Z',
-  dueAt: '2026-11-02T00:00:00.000Z',
-  overdue: true,
-  closedAt: null,
-  closedReason: null,
-  explanation: {},
-};
+const pkg = (ranges: AffectedPackage['ranges'], versions: string[] = []): AffectedPackage => ({
+  ecosystem: 'Debian:12',
+  name: 'openssl',
+  keyedBy: 'source',
+  endOfLife: false,
+  ranges,
+  versions,
+});
 
-describe('answers the console has no type for', () => {
-  it('keeps only well-formed affected findings', () => {
-    const page = affectedPage({
-      total: 3,
-      items: [finding, { ...finding, hostname: 5 }, null, 'x', { ...finding, fixedVersion: undefined }],
-    });
-    expect(page.total).toBe(3);
-    expect(page.items).toHaveLength(2);
-    expect(affectedPage(null)).toEqual({ total: 0, items: [] });
-    expect(affectedPage({ total: -1, items: [finding] }).total).toBe(1);
-    expect(affectedPage({ total: 'many', items: 'x' })).toEqual({ total: 0, items: [] });
+describe('record details', () => {
+  it('counts import runs by key', () => {
+    expect(countsText({ read: 1200, stored: 3 })).toBe(`read ${(1200).toLocaleString()}, stored 3`);
+    expect(countsText({})).toBe('—');
   });
 
-  it('reads import runs and their counts defensively', () => {
-    expect(importRuns({ items: [{ id: 'a', startedAt: 'x', counts: {} }, { id: 1 }, null] })).toHaveLength(1);
-    expect(importRuns([])).toEqual([]);
-    expect(countsText({ read: 1200, stored: 3, note: 'x' })).toBe(`read ${(1200).toLocaleString()}, stored 3`);
-    expect(countsText(null)).toBe('—');
+  it("writes an affected range as one line, in the feed's order", () => {
+    expect(rangeText({ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.11-1' }] })).toBe(
+      'ECOSYSTEM: from the first version, fixed 3.0.11-1',
+    );
+    expect(rangeText({ type: 'SEMVER', events: [{ introduced: '1.2.0' }, { last_affected: '1.4.1' }, { limit: '2.0.0' }] })).toBe(
+      'SEMVER: introduced 1.2.0, last affected 1.4.1, limit 2.0.0',
+    );
+    expect(rangeText({ type: 'GIT', events: [] })).toBe('GIT: no events');
+  });
+
+  it('lists the affected packages of a record and of its related records, each naming its record', () => {
+    const related = { source: 'osv', id: 'DEBIAN-CVE-2024-1', affected: [pkg([]), pkg([], ['1.0'])] };
+    const rows = affectedRows({
+      source: 'debian-tracker',
+      id: 'CVE-2024-1',
+      affected: [pkg([{ type: 'ECOSYSTEM', events: [{ fixed: '2' }] }])],
+      related: [related],
+    });
+    expect(rows.map((r) => [r.key, r.record])).toEqual([
+      ['debian-tracker:CVE-2024-1:0', 'debian-tracker: CVE-2024-1'],
+      ['osv:DEBIAN-CVE-2024-1:0', 'osv: DEBIAN-CVE-2024-1'],
+      ['osv:DEBIAN-CVE-2024-1:1', 'osv: DEBIAN-CVE-2024-1'],
+    ]);
+    expect(rows[2]?.versions).toEqual(['1.0']);
   });
 
   it('checks record ids as the server does before they go into a URL', () => {
@@ -57,5 +59,29 @@ describe('feedProblems', () => {
     expect(feedProblems('relative/path', '0 3 * * *')).toHaveLength(1);
     expect(feedProblems('https://x\n', '0 3 * * *')).toHaveLength(1);
     expect(feedProblems('', '')).toHaveLength(2);
+  });
+});
+
+describe('findingsQuery', () => {
+  const none = { severity: '', overdue: '', id: '', tier: '', q: '', offset: '0', by: 'severity' };
+
+  it('maps the URL state to the server query', () => {
+    expect(findingsQuery({ ...none, severity: 'high', overdue: 'true', id: 'CVE-2024-1', tier: '5', q: ' openssl ' }, 50, 100)).toEqual({
+      limit: 50,
+      offset: 100,
+      severity: 'high',
+      overdue: true,
+      id: 'CVE-2024-1',
+      tier: 5,
+      q: 'openssl',
+    });
+    expect(findingsQuery(none, 50, 0)).toEqual({ limit: 50, offset: 0 });
+  });
+
+  it('leaves out what the server would refuse', () => {
+    expect(findingsQuery({ ...none, severity: 'urgent', tier: '6', id: '../x', q: '   ' }, 50, 0)).toEqual({ limit: 50, offset: 0 });
+    expect(findingsQuery({ ...none, tier: '0' }, 50, 0)).toEqual({ limit: 50, offset: 0 });
+    expect(findingsQuery({ ...none, q: 'web\u0000-01\n' }, 50, 0).q).toBe('web-01');
+    expect(findingsQuery({ ...none, q: 'x'.repeat(500) }, 50, 0).q).toHaveLength(200);
   });
 });

@@ -13,58 +13,50 @@ export function isRecordId(s: string): boolean {
   return s.length >= 1 && s.length <= 128 && RECORD_ID.test(s);
 }
 
-/** GET /vulnerabilities/imports (the route declares no response schema): vulns-repository ImportRunRow. */
-export interface ImportRun {
-  id: string;
-  kind: string;
-  location: string;
-  actor: string;
-  startedAt: string;
-  finishedAt: string | null;
-  counts: Record<string, unknown>;
-  error: string | null;
-}
+/** A recent feed import (GET /vulnerabilities/imports). */
+export type ImportRun = Json<'/api/v1/vulnerabilities/imports', 'get'>['items'][number];
 
-/** The import runs of an untyped answer, dropping anything malformed. */
-export function importRuns(body: unknown): ImportRun[] {
-  const items = body && typeof body === 'object' ? (body as { items?: unknown }).items : undefined;
-  if (!Array.isArray(items)) return [];
-  return items.filter(
-    (i): i is ImportRun =>
-      !!i && typeof i === 'object' && typeof (i as ImportRun).id === 'string' && typeof (i as ImportRun).startedAt === 'string',
-  );
-}
-
-/** "read 10, stored 7, rejected 1" from an import run's counts (keys and numbers only). */
-export function countsText(counts: Record<string, unknown> | null | undefined): string {
-  if (!counts || typeof counts !== 'object') return '—';
-  const parts = Object.entries(counts)
-    .filter(([, n]) => typeof n === 'number')
-    .map(([k, n]) => `${k} ${(n as number).toLocaleString()}`);
+/** "read 10, stored 7, rejected 1" from an import run's counts. */
+export function countsText(counts: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(counts).map(([k, n]) => `${k} ${n.toLocaleString()}`);
   return parts.length === 0 ? '—' : parts.join(', ');
 }
 
-/** Whether a value has the shape of an affected host's finding (an OverdueFinding: a finding plus its host). */
-export function isAffectedFinding(v: unknown): v is OverdueFinding {
-  if (!v || typeof v !== 'object') return false;
-  const f = v as Record<string, unknown>;
-  return (
-    typeof f.hostId === 'string' &&
-    typeof f.hostname === 'string' &&
-    typeof f.id === 'string' &&
-    typeof f.package === 'string' &&
-    typeof f.installedVersion === 'string' &&
-    (f.fixedVersion === undefined || typeof f.fixedVersion === 'string') &&
-    typeof f.dueAt === 'string' &&
-    typeof f.overdue === 'boolean' &&
-    typeof f.severity === 'string'
+/** One record as GET /vulnerabilities/{record} describes it, with its findings' counts and related records. */
+export type RecordDetail = Json<'/api/v1/vulnerabilities/{record}', 'get'>;
+export type AffectedPackage = RecordDetail['affected'][number];
+/** A finding of a record with its host (GET /vulnerabilities/{record}/hosts; open ones first). */
+export type AffectedFinding = Json<'/api/v1/vulnerabilities/{record}/hosts', 'get'>['items'][number];
+
+type RangeEvent = AffectedPackage['ranges'][number]['events'][number];
+
+const EVENT_WORDS: ReadonlyArray<[keyof RangeEvent, string]> = [
+  ['introduced', 'introduced'],
+  ['fixed', 'fixed'],
+  ['last_affected', 'last affected'],
+  ['limit', 'limit'],
+];
+
+/**
+ * An affected range as one line, in the feed's order: "ECOSYSTEM: from the first version, fixed
+ * 2.1-2" (OSV's "introduced 0" is the first version).
+ */
+export function rangeText(range: AffectedPackage['ranges'][number]): string {
+  const events = range.events.flatMap((e) =>
+    EVENT_WORDS.flatMap(([key, word]) => {
+      const v = e[key];
+      if (v === undefined) return [];
+      return [key === 'introduced' && v === '0' ? 'from the first version' : `${word} ${v}`];
+    }),
   );
+  return `${range.type}: ${events.length > 0 ? events.join(', ') : 'no events'}`;
 }
 
-/** A page of affected hosts from an answer the console has no type for, malformed items dropped. */
-export function affectedPage(body: unknown): { total: number; items: OverdueFinding[] } {
-  const b = body && typeof body === 'object' ? (body as { total?: unknown; items?: unknown }) : {};
-  const items = Array.isArray(b.items) ? b.items.filter(isAffectedFinding) : [];
-  const total = typeof b.total === 'number' && Number.isFinite(b.total) && b.total >= 0 ? b.total : items.length;
-  return { total, items };
+type RecordPackages = Pick<RecordDetail, 'source' | 'id' | 'affected'>;
+
+/** The affected packages of a record and of the records related to it, each row naming its record. */
+export function affectedRows(detail: RecordPackages & { related: readonly RecordPackages[] }) {
+  return [detail, ...detail.related].flatMap((r) =>
+    r.affected.map((a, i) => ({ key: `${r.source}:${r.id}:${i}`, record: `${r.source}: ${r.id}`, ...a })),
+  );
 }

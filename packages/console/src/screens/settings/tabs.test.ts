@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ROLE_PERMISSIONS, type ROLES } from './roles';
+import { TEST_PERMISSIONS } from './role-fixture';
+import type { Role } from './roles';
 import { SETTINGS_TABS, visibleTabs } from './tabs';
 
 describe('settings tabs', () => {
-  const as = (role: (typeof ROLES)[number]) => (p: string) => (ROLE_PERMISSIONS[role] as readonly string[]).includes(p);
+  const as = (role: Role) => (p: string) => (TEST_PERMISSIONS[role] as readonly string[]).includes(p);
 
   it('shows an admin every tab, users first', () => {
     expect(visibleTabs(as('admin')).map((t) => t.path)).toEqual(SETTINGS_TABS.map((t) => t.path));
