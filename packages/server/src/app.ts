@@ -1,5 +1,6 @@
 import { MAX_FRAME_BYTES } from '@brier/protocol';
 import AjvCompiler from '@fastify/ajv-compiler';
+import compress from '@fastify/compress';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -63,6 +64,25 @@ const validatorFactory: AjvCompiler.ValidatorFactory = (externalSchemas, options
   } as Parameters<AjvCompiler.ValidatorFactory>[1]);
   return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
 };
+
+/**
+ * Response types worth compressing: JSON (the API and its problem documents), HTML, CSS, JavaScript,
+ * SVG and plain text (the console's files, /metrics). Never a stream whose parts must arrive as they
+ * are written: a compressor holds bytes back until its block fills, so server-sent events
+ * (text/event-stream) and NDJSON progress (application/x-ndjson) stay as they are; so do binaries.
+ */
+export function isCompressible(contentType: string): boolean {
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  if (type === 'text/event-stream' || type === 'application/x-ndjson') return false;
+  return (
+    type.startsWith('text/') ||
+    type === 'application/json' ||
+    type.endsWith('+json') ||
+    type === 'application/javascript' ||
+    type === 'application/xml' ||
+    type === 'image/svg+xml'
+  );
+}
 
 export interface BuildServerDeps {
   config: Readonly<ServerConfig>;
@@ -209,6 +229,15 @@ export async function buildServer(deps: BuildServerDeps) {
   // Browsers may drive the API from the server's own origin and from the public URL's (CSRF checks).
   app.decorate('publicOrigin', originOf(config.publicUrl));
   await app.register(cookie);
+  // Before every route (it hooks each as it is added): gzip or brotli when the client accepts it, for
+  // bodies of 1 KiB and more, file streams from @fastify/static included. Hijacked replies (the
+  // deployment events) never pass through it. Request bodies are not decompressed: an upload is
+  // taken as sent, its size limit counting the bytes that arrive.
+  await app.register(compress, {
+    encodings: ['br', 'gzip'],
+    customTypes: isCompressible,
+    globalDecompression: false,
+  });
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
     openapi: {

@@ -84,13 +84,17 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       },
     },
     async () => {
-      // One at a time: PGlite answers one query at a time anyway, and a pool of a real PostgreSQL
-      // should not be taken whole by one dashboard.
-      const hosts = await services.hosts.counts();
-      const compliance = await services.policies.fleetCompliance();
-      const exposure = await services.vulns.exposureSummary();
-      const trend = await services.vulns.remediationTrend(DASHBOARD_TREND_DAYS);
-      const inFlight = await services.deployments.inFlight(DASHBOARD_DEPLOYMENTS);
+      // The parts are independent: asked at once, the answer takes as long as the slowest part, not
+      // their sum (on 10,000 hosts and 190,000 open findings, the findings' counts by severity and by
+      // day are the slowest, tens of milliseconds each). That briefly holds six connections of a real
+      // PostgreSQL's pool (ten by default; more requests wait their turn); PGlite queues them.
+      const [hosts, compliance, exposure, trend, inFlight] = await Promise.all([
+        services.hosts.counts(),
+        services.policies.fleetCompliance(),
+        services.vulns.exposureSummary(),
+        services.vulns.remediationTrend(DASHBOARD_TREND_DAYS),
+        services.deployments.inFlight(DASHBOARD_DEPLOYMENTS),
+      ]);
       return {
         generatedAt: services.now(),
         hosts,

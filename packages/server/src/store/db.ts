@@ -63,8 +63,29 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   };
 }
 
+/**
+ * Settings sent with every connection to a real PostgreSQL. jit=off: our statements are short
+ * OLTP-style reads and writes and aggregates over indexed tables, answered in milliseconds; but a
+ * set-returning function or a jsonb expansion easily lifts the planner's estimate over
+ * jit_above_cost, and PostgreSQL then spends far longer compiling than executing (290 of 323 ms of
+ * the dashboard's compliance counts on 10,000 hosts, see bench/README.md "Console load").
+ */
+export const SERVER_CONNECTION_OPTIONS = '-c jit=off';
+
+/**
+ * The connection string with our settings in its `options`, ahead of any the operator gave (the URL's
+ * own `options`, else PGOPTIONS, which node-postgres would otherwise read): a later `-c` wins, so an
+ * operator can still turn JIT back on. The rest of the URL (host, credentials, sslmode...) is kept.
+ */
+export function withServerOptions(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  const parsed = new URL(url);
+  const given = parsed.searchParams.get('options') ?? env.PGOPTIONS ?? '';
+  parsed.searchParams.set('options', given.trim() ? `${SERVER_CONNECTION_OPTIONS} ${given.trim()}` : SERVER_CONNECTION_OPTIONS);
+  return parsed.toString();
+}
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = new pg.Pool({ connectionString: withServerOptions(url), max: poolSize });
   // An idle client dropping (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const client = await pool.connect();

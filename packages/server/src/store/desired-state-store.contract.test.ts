@@ -226,6 +226,37 @@ describe.each(drivers)('the desired-state stores on $name', (driver) => {
       expect(all.find((x) => x.policyId === p.id)).toEqual(counts);
     });
 
+    it('counts a host once however it is targeted, ignores rule indexes past the policy, and keeps policies apart', async () => {
+      const [g1, g2] = [`twice-a-${n}`, `twice-b-${n}`];
+      // e: named by id and in both groups; f: in one group; revoked: in both, never counted.
+      const e = await newHost({ groups: [g1, g2] });
+      const f = await newHost({ groups: [g2] });
+      const revoked = await newHost({ groups: [g1, g2], status: 'revoked' });
+      const p = await createPolicy(`twice-${n}`, { hostIds: [e, revoked, 'not-a-uuid', e.toUpperCase()], groups: [g1, g2, `nobody-${n}`] });
+      const other = await createPolicy(`other-${n}`, { hostIds: [f] }, { rules: [{ kind: 'service-running', name: 'cron' }] });
+      const nobody = await createPolicy(`nobody-${n}`, { hostIds: [e.toUpperCase(), revoked], groups: [`nobody-${n}`] });
+      await stores.policies.upsertCompliance(e, [result(p, 0, 'compliant'), result(p, 1, 'remediated'), result(p, 2, 'noncompliant')]);
+      await stores.policies.upsertCompliance(f, [result(p, 1, 'compliant'), result(other, 0, 'noncompliant')]);
+      await stores.policies.upsertCompliance(revoked, [result(p, 0, 'error'), result(p, 1, 'error')]);
+
+      const [counts] = await stores.policies.complianceCounts(p.id);
+      expect(counts?.hosts).toEqual({ compliant: 0, noncompliant: 0, remediated: 1, error: 0, unknown: 1 });
+      expect(counts?.rules).toEqual([
+        { compliant: 1, noncompliant: 0, remediated: 0, error: 0, unknown: 1 },
+        { compliant: 1, noncompliant: 0, remediated: 1, error: 0, unknown: 0 },
+      ]);
+      const all = await stores.policies.complianceCounts();
+      expect(all.find((x) => x.policyId === p.id)).toEqual(counts);
+      expect(all.find((x) => x.policyId === other.id)).toEqual({
+        policyId: other.id,
+        hosts: { compliant: 0, noncompliant: 1, remediated: 0, error: 0, unknown: 0 },
+        rules: [{ compliant: 0, noncompliant: 1, remediated: 0, error: 0, unknown: 0 }],
+      });
+      // Targets that match no approved host: no counts at all.
+      expect(all.find((x) => x.policyId === nobody.id)).toBeUndefined();
+      expect(await stores.policies.complianceCounts(nobody.id)).toEqual([]);
+    });
+
     it('keeps remediation events and pages them newest first', async () => {
       const h = await newHost();
       const policyId = randomUUID();

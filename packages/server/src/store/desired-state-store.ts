@@ -330,56 +330,80 @@ export function createPoliciesStore(db: Db): PoliciesStore {
     },
 
     async complianceCounts(policyId) {
-      const filter = policyId === undefined ? sql`` : sql`where id = ${policyId}::uuid`;
-      // One row per approved targeted host and rule index, with its result for the current version.
-      const base = sql`
-        with p as (select id, version, targets, jsonb_array_length(rules) as n from policies ${filter}),
+      const filter = policyId === undefined ? sql`` : sql`and id = ${policyId}::uuid`;
+      // Set-based, so it stays cheap on a large fleet: each policy's approved targets are resolved
+      // once (the hosts it names by id, union the members of the groups it names: the same string
+      // equality as `targets` above), then joined to the results stored for its current version and
+      // rule indexes. A rule without a result is 'unknown'; a policy without rules counts no host.
+      // One statement answers three parts: per policy its rule count and targeted hosts (`targeted`),
+      // results by rule and status (`rule`), and hosts by verdict (`host`).
+      const found = await rows<{
+        part: 'targeted' | 'rule' | 'host';
+        policy_id: string;
+        rule: number | null;
+        status: string | null;
+        n: number;
+      }>(
+        db,
+        sql`
+        with p as (
+          select id, version, jsonb_array_length(rules) as rules,
+            case when jsonb_typeof(targets->'hostIds') = 'array' then targets->'hostIds' else '[]'::jsonb end as host_ids,
+            case when jsonb_typeof(targets->'groups') = 'array' then targets->'groups' else '[]'::jsonb end as groups
+          from policies where jsonb_array_length(rules) > 0 ${filter}
+        ),
         t as (
-          select p.id as policy_id, p.version, p.n, h.id as host_id
-          from p join hosts h on h.status = 'approved' and ${targets(sql`h.id::text`)}
+          select p.id as policy_id, p.version, p.rules, h.id as host_id
+          from p cross join lateral (
+            -- Only the canonical text of a uuid can equal a host's id::text; anything else names no host.
+            select case when e.value ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then e.value::uuid end
+            from jsonb_array_elements_text(p.host_ids) as e(value)
+            union
+            select hg.host_id from jsonb_array_elements_text(p.groups) as g(name) join host_groups hg on hg.group_name = g.name
+          ) as x(host_id)
+          join hosts h on h.id = x.host_id and h.status = 'approved'
         ),
         r as (
-          select t.policy_id, t.host_id, g.rule, c.status
-          from t cross join lateral generate_series(0, t.n - 1) as g(rule)
-          left join compliance c on c.host_id = t.host_id and c.policy_id = t.policy_id and c.rule = g.rule
-            and c.policy_version = t.version
-        )`;
-      const [perRule, perHost] = await Promise.all([
-        rows<{ policy_id: string; rule: number; status: string; n: number }>(
-          db,
-          sql`${base} select policy_id, rule, coalesce(status, 'unknown') as status, count(*)::int as n from r group by 1, 2, 3`,
+          select t.policy_id, t.host_id, c.rule, c.status
+          from t join compliance c on c.host_id = t.host_id and c.policy_id = t.policy_id and c.policy_version = t.version
+            and c.rule >= 0 and c.rule < t.rules
         ),
-        // A host's verdict on a policy: noncompliant if any rule is, else error, else unknown (a rule
-        // without a result), else remediated, else compliant.
-        rows<{ policy_id: string; status: string; n: number }>(
-          db,
-          sql`${base}, v as (
-                select policy_id, host_id, case
-                  when bool_or(status = 'noncompliant') then 'noncompliant'
-                  when bool_or(status = 'error') then 'error'
-                  when bool_or(status is null) then 'unknown'
-                  when bool_or(status = 'remediated') then 'remediated'
-                  else 'compliant' end as status
-                from r group by policy_id, host_id)
-              select policy_id, status, count(*)::int as n from v group by 1, 2`,
-        ),
-      ]);
+        -- A host's verdict on a policy: noncompliant if any rule is, else error, else unknown (a rule
+        -- without a result), else remediated, else compliant.
+        v as (
+          select t.policy_id, case
+            when bool_or(r.status = 'noncompliant') then 'noncompliant'
+            when bool_or(r.status = 'error') then 'error'
+            when count(r.rule) < min(t.rules) then 'unknown'
+            when bool_or(r.status = 'remediated') then 'remediated'
+            else 'compliant' end as status
+          from t left join r on r.policy_id = t.policy_id and r.host_id = t.host_id
+          group by t.policy_id, t.host_id
+        )
+        select 'targeted' as part, policy_id, min(rules) as rule, null::text as status, count(*)::int as n from t group by policy_id
+        union all
+        select 'rule', policy_id, rule, status, count(*)::int from r group by policy_id, rule, status
+        union all
+        select 'host', policy_id, null, status, count(*)::int from v group by policy_id, status`,
+      );
       const out = new Map<string, PolicyComplianceCounts>();
-      const entry = (id: string) => {
-        let e = out.get(id);
-        if (!e) {
-          e = { policyId: id, hosts: emptyCounts(), rules: [] };
-          out.set(id, e);
-        }
-        return e;
-      };
-      for (const r of perRule) {
-        const e = entry(r.policy_id);
-        const i = Number(r.rule);
-        while (e.rules.length <= i) e.rules.push(emptyCounts());
-        bump(e.rules[i] as StatusCounts, r.status, Number(r.n));
+      // Every rule of a targeted policy starts with all its hosts unknown; each result moves one out.
+      for (const r of found) {
+        if (r.part !== 'targeted') continue;
+        const hosts = Number(r.n);
+        const rules = Array.from({ length: Number(r.rule) }, (): StatusCounts => ({ ...emptyCounts(), unknown: hosts }));
+        out.set(r.policy_id, { policyId: r.policy_id, hosts: emptyCounts(), rules });
       }
-      for (const r of perHost) bump(entry(r.policy_id).hosts, r.status, Number(r.n));
+      for (const r of found) {
+        const e = out.get(r.policy_id);
+        if (r.part === 'targeted' || !e || r.status === null) continue;
+        if (r.part === 'host') bump(e.hosts, r.status, Number(r.n));
+        const counts = r.part === 'rule' ? e.rules[Number(r.rule)] : undefined;
+        if (counts) {
+          counts.unknown -= Number(r.n);
+          bump(counts, r.status, Number(r.n));
+        }
+      }
       return [...out.values()];
     },
 
