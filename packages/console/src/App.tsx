@@ -1,27 +1,62 @@
-import { lazy } from 'react';
-import { BrowserRouter, Route, Routes } from 'react-router';
+import { BrowserRouter, matchPath, Route, Routes } from 'react-router';
 import { LoginPage, useMe } from './auth';
 import { Layout } from './Layout';
 import { ErrorBox } from './ui/ErrorBox';
+import { type LazyScreen, lazyScreen } from './ui/lazy-screen';
 
 // Each screen is its own chunk, loaded when first opened: the first page downloads only what it draws.
-const AuditPage = lazy(() => import('./screens/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
-const DashboardPage = lazy(() => import('./screens/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
-const ApprovalsPage = lazy(() => import('./screens/deployments/ApprovalsPage').then((m) => ({ default: m.ApprovalsPage })));
-const DeploymentPage = lazy(() => import('./screens/deployments/DeploymentPage').then((m) => ({ default: m.DeploymentPage })));
-const DeploymentsPage = lazy(() => import('./screens/deployments/DeploymentsPage').then((m) => ({ default: m.DeploymentsPage })));
-const NewDeploymentPage = lazy(() => import('./screens/deployments/NewDeploymentPage').then((m) => ({ default: m.NewDeploymentPage })));
-const DevicesPage = lazy(() => import('./screens/devices/DevicesPage').then((m) => ({ default: m.DevicesPage })));
-const HostPage = lazy(() => import('./screens/hosts/HostPage').then((m) => ({ default: m.HostPage })));
-const HostsPage = lazy(() => import('./screens/hosts/HostsPage').then((m) => ({ default: m.HostsPage })));
-const PatchesPage = lazy(() => import('./screens/patches/PatchesPage').then((m) => ({ default: m.PatchesPage })));
-const CompliancePage = lazy(() => import('./screens/policies/CompliancePage').then((m) => ({ default: m.CompliancePage })));
-const PoliciesPage = lazy(() => import('./screens/policies/PoliciesPage').then((m) => ({ default: m.PoliciesPage })));
-const PolicyPage = lazy(() => import('./screens/policies/PolicyPage').then((m) => ({ default: m.PolicyPage })));
-const QuarantinePage = lazy(() => import('./screens/quarantine/QuarantinePage').then((m) => ({ default: m.QuarantinePage })));
-const SettingsPage = lazy(() => import('./screens/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
-const VulnerabilitiesPage = lazy(() => import('./screens/vulns/VulnerabilitiesPage').then((m) => ({ default: m.VulnerabilitiesPage })));
-const VulnerabilityPage = lazy(() => import('./screens/vulns/VulnerabilityPage').then((m) => ({ default: m.VulnerabilityPage })));
+const AuditPage = lazyScreen(() => import('./screens/audit/AuditPage'), 'AuditPage');
+const DashboardPage = lazyScreen(() => import('./screens/dashboard/DashboardPage'), 'DashboardPage');
+const ApprovalsPage = lazyScreen(() => import('./screens/deployments/ApprovalsPage'), 'ApprovalsPage');
+const DeploymentPage = lazyScreen(() => import('./screens/deployments/DeploymentPage'), 'DeploymentPage');
+const DeploymentsPage = lazyScreen(() => import('./screens/deployments/DeploymentsPage'), 'DeploymentsPage');
+const NewDeploymentPage = lazyScreen(() => import('./screens/deployments/NewDeploymentPage'), 'NewDeploymentPage');
+const DevicesPage = lazyScreen(() => import('./screens/devices/DevicesPage'), 'DevicesPage');
+const HostPage = lazyScreen(() => import('./screens/hosts/HostPage'), 'HostPage');
+const HostsPage = lazyScreen(() => import('./screens/hosts/HostsPage'), 'HostsPage');
+const PatchesPage = lazyScreen(() => import('./screens/patches/PatchesPage'), 'PatchesPage');
+const CompliancePage = lazyScreen(() => import('./screens/policies/CompliancePage'), 'CompliancePage');
+const PoliciesPage = lazyScreen(() => import('./screens/policies/PoliciesPage'), 'PoliciesPage');
+const PolicyPage = lazyScreen(() => import('./screens/policies/PolicyPage'), 'PolicyPage');
+const QuarantinePage = lazyScreen(() => import('./screens/quarantine/QuarantinePage'), 'QuarantinePage');
+const SettingsPage = lazyScreen(() => import('./screens/settings/SettingsPage'), 'SettingsPage');
+const VulnerabilitiesPage = lazyScreen(() => import('./screens/vulns/VulnerabilitiesPage'), 'VulnerabilitiesPage');
+const VulnerabilityPage = lazyScreen(() => import('./screens/vulns/VulnerabilityPage'), 'VulnerabilityPage');
+
+/** The screens by route, in the order react-router matches them. */
+const SCREENS: ReadonlyArray<readonly [path: string, screen: LazyScreen]> = [
+  ['/', DashboardPage],
+  ['/hosts', HostsPage],
+  ['/hosts/:id', HostPage],
+  ['/patches', PatchesPage],
+  ['/deployments', DeploymentsPage],
+  ['/deployments/new', NewDeploymentPage],
+  ['/deployments/:id', DeploymentPage],
+  ['/approvals', ApprovalsPage],
+  ['/vulnerabilities', VulnerabilitiesPage],
+  ['/vulnerabilities/:record', VulnerabilityPage],
+  ['/policies', PoliciesPage],
+  ['/policies/:id', PolicyPage],
+  ['/compliance', CompliancePage],
+  ['/quarantine', QuarantinePage],
+  ['/devices', DevicesPage],
+  ['/audit', AuditPage],
+  ['/settings/*', SettingsPage],
+];
+
+/**
+ * Starts loading the chunk of the screen at `pathname` (before sign-in has even been checked), then
+ * the other screens' chunks while the browser is idle, so moving between screens never waits.
+ */
+export function preloadScreens(pathname: string): void {
+  const first = SCREENS.find(([path]) => matchPath({ path, end: !path.endsWith('*') }, pathname))?.[1];
+  const rest = () => {
+    for (const [, screen] of SCREENS) void screen.preload().catch(() => {});
+  };
+  void (first ? first.preload() : Promise.resolve())
+    .catch(() => {})
+    .then(() => (typeof requestIdleCallback === 'function' ? requestIdleCallback(rest) : setTimeout(rest, 1000)));
+}
 
 export function App() {
   const me = useMe();
@@ -31,23 +66,9 @@ export function App() {
   return (
     <Routes>
       <Route element={<Layout me={me.data} />}>
-        <Route index element={<DashboardPage />} />
-        <Route path="hosts" element={<HostsPage />} />
-        <Route path="hosts/:id" element={<HostPage />} />
-        <Route path="patches" element={<PatchesPage />} />
-        <Route path="deployments" element={<DeploymentsPage />} />
-        <Route path="deployments/new" element={<NewDeploymentPage />} />
-        <Route path="deployments/:id" element={<DeploymentPage />} />
-        <Route path="approvals" element={<ApprovalsPage />} />
-        <Route path="vulnerabilities" element={<VulnerabilitiesPage />} />
-        <Route path="vulnerabilities/:record" element={<VulnerabilityPage />} />
-        <Route path="policies" element={<PoliciesPage />} />
-        <Route path="policies/:id" element={<PolicyPage />} />
-        <Route path="compliance" element={<CompliancePage />} />
-        <Route path="quarantine" element={<QuarantinePage />} />
-        <Route path="devices" element={<DevicesPage />} />
-        <Route path="audit" element={<AuditPage />} />
-        <Route path="settings/*" element={<SettingsPage />} />
+        {SCREENS.map(([path, Screen]) =>
+          path === '/' ? <Route key={path} index element={<Screen />} /> : <Route key={path} path={path.slice(1)} element={<Screen />} />,
+        )}
         <Route path="*" element={<p>No such page.</p>} />
       </Route>
     </Routes>

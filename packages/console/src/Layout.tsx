@@ -1,7 +1,8 @@
 import { Suspense } from 'react';
-import { NavLink, Outlet } from 'react-router';
+import { NavLink, Outlet, useLocation } from 'react-router';
 import { type Me, useCan, useLogout } from './auth';
 import { SafeText } from './ui/SafeText';
+import { ScreenBoundary } from './ui/ScreenBoundary';
 
 const NAV: Array<{ to: string; label: string; permission: string }> = [
   { to: '/', label: 'Dashboard', permission: 'hosts:read' },
@@ -21,6 +22,7 @@ const NAV: Array<{ to: string; label: string; permission: string }> = [
 export function Layout({ me }: { me: Me }) {
   const can = useCan();
   const logout = useLogout();
+  const location = useLocation();
   return (
     <div className="shell">
       <header className="topbar">
@@ -42,9 +44,11 @@ export function Layout({ me }: { me: Me }) {
         <a href="/docs">API reference</a>
       </nav>
       <main className="content">
-        <Suspense fallback={<p className="muted">Loading…</p>}>
-          <Outlet />
-        </Suspense>
+        <ScreenBoundary key={location.pathname}>
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            <Outlet />
+          </Suspense>
+        </ScreenBoundary>
       </main>
     </div>
   );

@@ -1,7 +1,7 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Root } from './App';
+import { preloadScreens, Root } from './App';
 import { ApiError } from './api/client';
 import { ME_KEY } from './auth';
 import './styles.css';
@@ -23,6 +23,8 @@ const client: QueryClient = new QueryClient({
     },
   },
 });
+
+preloadScreens(window.location.pathname);
 
 const root = document.getElementById('root');
 if (root) {
