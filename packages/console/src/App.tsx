@@ -1,6 +1,8 @@
+import type { QueryClient } from '@tanstack/react-query';
 import { BrowserRouter, matchPath, Route, Routes } from 'react-router';
-import { LoginPage, useMe } from './auth';
+import { LoginPage, meQuery, useMe } from './auth';
 import { Layout } from './Layout';
+import { dashboardQuery } from './screens/dashboard/dashboard-query';
 import { ErrorBox } from './ui/ErrorBox';
 import { type LazyScreen, lazyScreen } from './ui/lazy-screen';
 
@@ -22,6 +24,9 @@ const QuarantinePage = lazyScreen(() => import('./screens/quarantine/QuarantineP
 const SettingsPage = lazyScreen(() => import('./screens/settings/SettingsPage'), 'SettingsPage');
 const VulnerabilitiesPage = lazyScreen(() => import('./screens/vulns/VulnerabilitiesPage'), 'VulnerabilitiesPage');
 const VulnerabilityPage = lazyScreen(() => import('./screens/vulns/VulnerabilityPage'), 'VulnerabilityPage');
+
+/** When the other screens' chunks start loading, after the first screen's. */
+const PREFETCH_AFTER_MS = 3000;
 
 /** The screens by route, in the order react-router matches them. */
 const SCREENS: ReadonlyArray<readonly [path: string, screen: LazyScreen]> = [
@@ -45,17 +50,25 @@ const SCREENS: ReadonlyArray<readonly [path: string, screen: LazyScreen]> = [
 ];
 
 /**
- * Starts loading the chunk of the screen at `pathname` (before sign-in has even been checked), then
- * the other screens' chunks while the browser is idle, so moving between screens never waits.
+ * Starts loading the chunk (and for the dashboard, the data) of the screen at `pathname` before sign-in
+ * has even been checked, and a little later the other screens' chunks while the browser is idle, so
+ * moving between screens never waits.
  */
-export function preloadScreens(pathname: string): void {
+export function preloadScreens(pathname: string, client: QueryClient): void {
+  // The dashboard is where most sessions start: once the session is known good, its data is asked
+  // for while its chunk is still loading.
+  if (pathname === '/')
+    void client
+      .fetchQuery(meQuery)
+      .then((me) => (me ? client.prefetchQuery(dashboardQuery) : undefined))
+      .catch(() => {});
   const first = SCREENS.find(([path]) => matchPath({ path, end: !path.endsWith('*') }, pathname))?.[1];
   const rest = () => {
     for (const [, screen] of SCREENS) void screen.preload().catch(() => {});
   };
-  void (first ? first.preload() : Promise.resolve())
-    .catch(() => {})
-    .then(() => (typeof requestIdleCallback === 'function' ? requestIdleCallback(rest) : setTimeout(rest, 1000)));
+  void (first ? first.preload() : Promise.resolve()).catch(() => {});
+  // Late enough not to compete with the first screen's own requests and rendering on a cold load.
+  setTimeout(() => (typeof requestIdleCallback === 'function' ? requestIdleCallback(rest) : rest()), PREFETCH_AFTER_MS);
 }
 
 export function App() {

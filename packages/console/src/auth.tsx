@@ -7,20 +7,23 @@ export type Me = Json<'/api/v1/auth/me', 'get'>;
 
 export const ME_KEY = ['auth', 'me'] as const;
 
+/** Who is signed in: the query behind useMe(), also run by the start-up prefetch. */
+export const meQuery = {
+  queryKey: ME_KEY,
+  queryFn: async (): Promise<Me | null> => {
+    try {
+      return await call(api.GET('/api/v1/auth/me'));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return null;
+      throw err;
+    }
+  },
+  staleTime: 60_000,
+};
+
 /** The signed-in user, or null when the session is missing or expired. */
 export function useMe() {
-  return useQuery({
-    queryKey: ME_KEY,
-    queryFn: async (): Promise<Me | null> => {
-      try {
-        return await call(api.GET('/api/v1/auth/me'));
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 401) return null;
-        throw err;
-      }
-    },
-    staleTime: 60_000,
-  });
+  return useQuery(meQuery);
 }
 
 /**

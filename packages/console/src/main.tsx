@@ -24,7 +24,7 @@ const client: QueryClient = new QueryClient({
   },
 });
 
-preloadScreens(window.location.pathname);
+preloadScreens(window.location.pathname, client);
 
 const root = document.getElementById('root');
 if (root) {

@@ -17,7 +17,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { api, call, type Json } from '../../api/client';
+import type { Json } from '../../api/client';
 import { useLive } from '../../api/live';
 import { StateBadge } from '../../ui/badges';
 import { QueryState } from '../../ui/ErrorBox';
@@ -41,10 +41,9 @@ import {
   updatedText,
   waveText,
 } from './dashboard-data';
+import { DASHBOARD_KEY, dashboardQuery } from './dashboard-query';
 
 type Dashboard = Json<'/api/v1/dashboard', 'get'>;
-
-export const DASHBOARD_KEY = ['dashboard'] as const;
 
 /** How many deployments in flight the card lists before pointing at the Deployments screen. */
 const MAX_DEPLOYMENTS = 8;
@@ -57,8 +56,7 @@ const MAX_DEPLOYMENTS = 8;
 export function DashboardPage() {
   const client = useQueryClient();
   const query = useQuery({
-    queryKey: DASHBOARD_KEY,
-    queryFn: () => call(api.GET('/api/v1/dashboard')),
+    ...dashboardQuery,
     refetchInterval: 30_000,
   });
 

@@ -3,7 +3,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import type { Json } from '../../api/client';
-import { DASHBOARD_KEY, DashboardPage } from './DashboardPage';
+import { DashboardPage } from './DashboardPage';
+import { DASHBOARD_KEY } from './dashboard-query';
 
 type Dashboard = Json<'/api/v1/dashboard', 'get'>;
 
