@@ -33,6 +33,7 @@ import { positiveInt } from './support/args.js';
 import { type CopyTarget, copyRows } from './support/copy-rows.js';
 import { generateFeed } from './support/synthetic-feed.js';
 import { catalogueKey, type FleetPackage, fleetPool, streamFleet } from './support/synthetic-fleet.js';
+import { timed } from './support/timed.js';
 
 export interface ConsoleLoadOptions {
   hosts: number;
@@ -70,12 +71,6 @@ export function parseConsoleLoadArgs(argv: readonly string[]): ConsoleLoadOption
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
-
-async function timed<T>(work: () => Promise<T> | T): Promise<{ value: T; seconds: number }> {
-  const start = process.hrtime.bigint();
-  const value = await work();
-  return { value, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
-}
 
 const n = (x: number) => x.toLocaleString('en-US');
 const s = (x: number) => (x < 10 ? x.toFixed(3) : x.toFixed(2));

@@ -27,6 +27,7 @@ import { createTestServer, RawAgentSocket } from '../packages/server/src/testing
 import { createDatabase, dropDatabase, startPostgres } from '../test/support/postgres.js';
 import { positiveInt } from './support/args.js';
 import { catalogueKey, fleetStats, generateFleet, type SyntheticHost } from './support/synthetic-fleet.js';
+import { timed } from './support/timed.js';
 
 export interface IngestBenchOptions {
   hosts: number;
@@ -164,12 +165,6 @@ async function createHosts(database: Database, fleet: readonly SyntheticHost[]):
     ids.push(created.id);
   }
   return ids;
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const start = process.hrtime.bigint();
-  const value = await work();
-  return { value, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
 /** Refuses to print a rate for rows that were not all written. */

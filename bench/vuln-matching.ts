@@ -35,6 +35,7 @@ import { positiveInt } from './support/args.js';
 import { type CopyTarget, copyRows } from './support/copy-rows.js';
 import { type FixPlacement, generateFeed, reviseFixedVersions, versionsAround } from './support/synthetic-feed.js';
 import { catalogueKey, fleetPool, seededRandom, streamFleet } from './support/synthetic-fleet.js';
+import { timed } from './support/timed.js';
 
 export interface VulnBenchOptions {
   hosts: number;
@@ -74,12 +75,6 @@ export function parseVulnArgs(argv: readonly string[]): VulnBenchOptions {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
-
-async function timed<T>(work: () => Promise<T> | T): Promise<{ value: T; seconds: number }> {
-  const start = process.hrtime.bigint();
-  const value = await work();
-  return { value, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
-}
 
 const n = (x: number) => x.toLocaleString('en-US');
 const s = (x: number) => (x < 0.01 ? x.toFixed(4) : x < 10 ? x.toFixed(3) : x.toFixed(2));
