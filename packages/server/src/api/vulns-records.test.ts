@@ -1,6 +1,7 @@
-import { type HostFacts, inventoryHash, type PackageEntry } from '@brier/protocol';
+import { inventoryHash, type PackageEntry } from '@brier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from '../testing/expect-problem.js';
+import { debianFacts as facts, dpkgPackage as pkg } from '../testing/fixtures.js';
 import { createTestServer, type TestServer } from '../testing/test-server.js';
 
 /**
@@ -11,25 +12,6 @@ import { createTestServer, type TestServer } from '../testing/test-server.js';
 
 const PASSWORD = 'a-long-enough-password';
 const HOUR = 3_600_000;
-
-function facts(hostname: string): HostFacts {
-  return {
-    hostname,
-    os: { platform: 'linux', distro: 'Debian GNU/Linux', release: '12', codename: 'bookworm' },
-    hardware: {},
-    network: [],
-    agentVersion: '0.1.0',
-  };
-}
-
-const pkg = (name: string, version: string, source = name): PackageEntry => ({
-  ecosystem: 'dpkg',
-  name,
-  version,
-  arch: 'amd64',
-  source,
-  sourceVersion: version,
-});
 
 const VULNERABLE_SSL = pkg('libssl3', '3.0.11-1~deb12u2', 'openssl');
 const FIXED_SSL = pkg('libssl3', '3.0.13-1~deb12u1', 'openssl');

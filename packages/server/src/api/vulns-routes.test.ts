@@ -1,29 +1,11 @@
 import { deflateRawSync } from 'node:zlib';
-import { type HostFacts, inventoryHash, type PackageEntry } from '@brier/protocol';
+import { inventoryHash, type PackageEntry } from '@brier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from '../testing/expect-problem.js';
+import { debianFacts as facts, dpkgPackage as pkg } from '../testing/fixtures.js';
 import { createTestServer, type TestServer } from '../testing/test-server.js';
 
 const PASSWORD = 'a-long-enough-password';
-
-function facts(hostname: string): HostFacts {
-  return {
-    hostname,
-    os: { platform: 'linux', distro: 'Debian GNU/Linux', release: '12', codename: 'bookworm' },
-    hardware: {},
-    network: [],
-    agentVersion: '0.1.0',
-  };
-}
-
-const pkg = (name: string, version: string, source = name): PackageEntry => ({
-  ecosystem: 'dpkg',
-  name,
-  version,
-  arch: 'amd64',
-  source,
-  sourceVersion: version,
-});
 
 function record(id: string, name: string, fixed: string, extra: Record<string, unknown> = {}) {
   return {
