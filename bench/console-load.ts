@@ -30,9 +30,10 @@ import { launchBrowser, login, snapshotConsole } from '../test/support/browser.j
 import { createDatabase, dropDatabase, startPostgres } from '../test/support/postgres.js';
 import { copyField } from './inventory-ingest.js';
 import { positiveInt } from './support/args.js';
+import { CatalogueRows } from './support/catalogue-rows.js';
 import { type CopyTarget, copyRows } from './support/copy-rows.js';
 import { generateFeed } from './support/synthetic-feed.js';
-import { catalogueKey, type FleetPackage, fleetPool, streamFleet } from './support/synthetic-fleet.js';
+import { type FleetPackage, fleetPool, streamFleet } from './support/synthetic-fleet.js';
 import { timed } from './support/timed.js';
 
 export interface ConsoleLoadOptions {
@@ -117,8 +118,8 @@ const CATALOGUE_COLUMNS = 'id, ecosystem, name, version, arch, source, source_ve
 async function seedFleet(server: TestServer, target: CopyTarget, options: ConsoleLoadOptions): Promise<Seeded> {
   const db = server.database.db;
   const generate = await timed(() => {
-    const catalogue = new Map<string, number>();
-    const catalogueLines: string[] = [];
+    const catalogue = new CatalogueRows();
+    const catalogueLines = catalogue.lines;
     const hostLines: string[] = [];
     const attributeLines: string[] = [];
     const groupLines: string[] = [];
@@ -127,19 +128,7 @@ async function seedFleet(server: TestServer, target: CopyTarget, options: Consol
     let total = 0;
     let i = 0;
     for (const host of streamFleet({ hosts: options.hosts, packagesPerHost: options.packages, seed: options.seed })) {
-      const ids = new Uint32Array(host.packages.length);
-      for (const [k, p] of host.packages.entries()) {
-        const key = catalogueKey(p);
-        let id = catalogue.get(key);
-        if (id === undefined) {
-          id = catalogue.size + 1;
-          catalogue.set(key, id);
-          catalogueLines.push(
-            `${[id, p.ecosystem, p.name, p.version, p.arch, p.source ?? '', p.sourceVersion ?? ''].map((v) => copyField(String(v))).join('\t')}\n`,
-          );
-        }
-        ids[k] = id;
-      }
+      const ids = catalogue.idsOf(host.packages);
       links.push(ids);
       total += ids.length;
       const id = hostUuid(i);
@@ -278,8 +267,8 @@ async function seedPolicies(server: TestServer, target: CopyTarget, hostIds: rea
 }
 
 /**
- * Deployments in flight: one over the `web` group, approved by a second person and started; one over
- * `db` awaiting approval; one over `pilot` (awaiting approval too once the group is over the approval
+ * Deployments in flight: one over the `web` group, critical, approved by a second person and started;
+ * one over `db`, critical, awaiting approval; one over `pilot` (awaiting approval too once the group is over the approval
  * threshold of 50 hosts, started at once below it).
  */
 async function seedDeployments(server: TestServer, pool: readonly FleetPackage[], operator: Actor, approver: Actor): Promise<string> {
@@ -294,9 +283,11 @@ async function seedDeployments(server: TestServer, pool: readonly FleetPackage[]
       packages: [pkg(0), pkg(1)],
       targets: { groups: ['web'] },
       waves: [{ percent: 10 }, { percent: 50 }, { percent: 100 }],
+      // Critical: it waits for a second person at any fleet size (a small --hosts is under the threshold).
+      critical: true,
     });
     await deployments.approve(approver, big.id);
-    await deployments.create(operator, { name: 'security updates: db', packages: [pkg(2)], targets: { groups: ['db'] } });
+    await deployments.create(operator, { name: 'security updates: db', packages: [pkg(2)], targets: { groups: ['db'] }, critical: true });
     const pilot = await deployments.create(operator, { name: 'pilot: kernel', packages: [pkg(3)], targets: { groups: ['pilot'] } });
     await deployments.tick();
     const states = await Promise.all([big.id, pilot.id].map(async (id) => (await deployments.get(id)).state));

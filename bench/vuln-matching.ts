@@ -32,9 +32,10 @@ import { createVulnsService, type RematchResult, toRow } from '../packages/serve
 import { createDatabase, dropDatabase, startPostgres } from '../test/support/postgres.js';
 import { copyField } from './inventory-ingest.js';
 import { positiveInt } from './support/args.js';
+import { CatalogueRows } from './support/catalogue-rows.js';
 import { type CopyTarget, copyRows } from './support/copy-rows.js';
 import { type FixPlacement, generateFeed, reviseFixedVersions, versionsAround } from './support/synthetic-feed.js';
-import { catalogueKey, fleetPool, seededRandom, streamFleet } from './support/synthetic-fleet.js';
+import { fleetPool, seededRandom, streamFleet } from './support/synthetic-fleet.js';
 import { timed } from './support/timed.js';
 
 export interface VulnBenchOptions {
@@ -180,8 +181,8 @@ async function loadFleet(database: Database, target: CopyTarget, options: VulnBe
 
   // One pass over the generated fleet: catalogue ids assigned on first sight, links kept as ids.
   const generate = await timed(() => {
-    const catalogue = new Map<string, number>();
-    const catalogueLines: string[] = [];
+    const catalogue = new CatalogueRows();
+    const catalogueLines = catalogue.lines;
     const hostLines: string[] = [];
     const links: Uint32Array[] = [];
     const upgrade: LoadedFleet['upgrade'] = [];
@@ -191,19 +192,7 @@ async function loadFleet(database: Database, target: CopyTarget, options: VulnBe
     let max = 0;
     let i = 0;
     for (const host of streamFleet({ hosts: options.hosts, packagesPerHost: options.packages, seed: options.seed })) {
-      const ids = new Uint32Array(host.packages.length);
-      for (const [k, p] of host.packages.entries()) {
-        const key = catalogueKey(p);
-        let id = catalogue.get(key);
-        if (id === undefined) {
-          id = catalogue.size + 1;
-          catalogue.set(key, id);
-          catalogueLines.push(
-            `${[id, p.ecosystem, p.name, p.version, p.arch, p.source ?? '', p.sourceVersion ?? ''].map((v) => copyField(String(v))).join('\t')}\n`,
-          );
-        }
-        ids[k] = id;
-      }
+      const ids = catalogue.idsOf(host.packages);
       links.push(ids);
       total += ids.length;
       min = Math.min(min, ids.length);
