@@ -3,6 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { api, call } from '../../api/client';
 import { Can, useCan } from '../../auth';
 import { ErrorBox } from '../../ui/ErrorBox';
+import { FormProblems } from '../../ui/parts';
 import { SafeText } from '../../ui/SafeText';
 import styles from './Host.module.css';
 import type { HostDetail, Quarantine } from './HostPage';
@@ -213,11 +214,7 @@ function RiskForm({ host }: { host: HostDetail }) {
         Save risk
       </button>
       {save.isSuccess && !save.isPending ? <span className="muted">Saved.</span> : null}
-      {invalid ? (
-        <p className="error-box" role="alert">
-          {invalid}
-        </p>
-      ) : null}
+      <FormProblems problems={invalid ? [invalid] : []} />
       {save.error ? <ErrorBox error={save.error} /> : null}
     </form>
   );
@@ -254,11 +251,7 @@ function GroupsForm({ host }: { host: HostDetail }) {
         Save groups
       </button>
       {save.isSuccess && !save.isPending ? <span className="muted">Saved.</span> : null}
-      {invalid ? (
-        <p className="error-box" role="alert">
-          {invalid}
-        </p>
-      ) : null}
+      <FormProblems problems={invalid ? [invalid] : []} />
       {save.error ? <ErrorBox error={save.error} /> : null}
     </form>
   );
